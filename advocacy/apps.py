@@ -1,0 +1,12 @@
+from opsintel.platform import OpsAppConfig
+
+
+class AdvocacyConfig(OpsAppConfig):
+    name = "advocacy"
+    verbose_name = "Advocacy"
+    title = "Advocacy"
+    summary = (
+        "Patient-advocacy case operations: funnel, first response, SLA breaches, stale cases, "
+        "caseload against capacity, bottlenecks."
+    )
+    audience = "Operations leaders and advocates"

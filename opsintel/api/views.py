@@ -1,0 +1,57 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from opsintel.api.serializers import MeSerializer
+from opsintel.audit import Action, record_event
+
+
+class ApiRootView(APIView):
+    """Entry point: links to the platform endpoints. Each app lists its own under its prefix."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ApiRoot", fields={"endpoints": serializers.DictField(child=serializers.URLField())}
+        )
+    )
+    def get(self, request, format=None):
+        names = ["me", "token_obtain", "token_refresh", "schema", "docs"]
+        return Response(
+            {"endpoints": {name: reverse(f"api:{name}", request=request) for name in names}}
+        )
+
+
+class MeView(APIView):
+    """The signed-in user, their roles and the apps they may use."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request, format=None):
+        return Response(MeSerializer(request.user).data)
+
+
+class TokenObtainView(TokenObtainPairView):
+    """Exchange a username and password for a bearer (access) and a refresh token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        record_event(
+            Action.LOGIN, request=request, actor=serializer.user, description="API token issued"
+        )
+        return Response(serializer.validated_data)
+
+
+class TokenRefreshThrottledView(TokenRefreshView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"

@@ -1,0 +1,123 @@
+"""The roles people hold, as Django Groups.
+
+A role belongs to one app (or to the platform) and grants that app's "use" permission plus any
+model permissions listed here. A user may hold roles in several apps. The groups are created and
+kept in line with this list by migrations calling `sync_roles`; when an app adds permissions to
+a role, it edits this list and adds a migration that calls `sync_roles` again.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.text import slugify
+
+PLATFORM = "opsintel"
+
+# Labels of the five domain apps, in navigation order.
+APP_LABELS = ("campaigns", "leaderhub", "advocacy", "rcm", "engagement")
+
+
+def use_permission(app_label):
+    """The permission ("opsintel.use_<app>") that lets a user into an app at all."""
+    return f"{PLATFORM}.use_{app_label}"
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    app: str
+    permissions: tuple[str, ...] = ()
+
+    @property
+    def slug(self):
+        return slugify(self.name)
+
+    def all_permissions(self):
+        """Permission names ("app_label.codename") the role's group holds."""
+        granted = list(self.permissions)
+        if self.app != PLATFORM:
+            granted.insert(0, use_permission(self.app))
+        return granted
+
+
+PLATFORM_ADMIN = "Platform admin"
+
+ROLES = (
+    Role(
+        PLATFORM_ADMIN,
+        PLATFORM,
+        permissions=(
+            *(use_permission(label) for label in APP_LABELS),
+            "opsintel.view_auditevent",
+            "opsintel.view_user",
+            "opsintel.add_user",
+            "opsintel.change_user",
+            "auth.view_group",
+            "django_celery_beat.view_periodictask",
+            "django_celery_beat.change_periodictask",
+        ),
+    ),
+    # campaigns
+    Role("Care manager", "campaigns"),
+    Role("Care coordinator", "campaigns"),
+    # leaderhub
+    Role("RDO", "leaderhub"),
+    Role("RMD", "leaderhub"),
+    Role("Area manager", "leaderhub"),
+    Role("Market manager", "leaderhub"),
+    Role("Lead APP", "leaderhub"),
+    Role("Lead DHMT", "leaderhub"),
+    Role("APP", "leaderhub"),
+    Role("DHMT", "leaderhub"),
+    # advocacy
+    Role("Operations leader", "advocacy"),
+    Role("Advocate", "advocacy"),
+    # rcm
+    Role("AR manager", "rcm"),
+    Role("Senior agent", "rcm"),
+    Role("Government specialist", "rcm"),
+    Role("Escalation team", "rcm"),
+    Role("Specialist", "rcm"),
+    Role("General agent", "rcm"),
+    # engagement
+    Role("Pharmacy manager", "engagement"),
+    Role("Senior pharmacist", "engagement"),
+    Role("Staff pharmacist", "engagement"),
+    Role("Pharmacy technician", "engagement"),
+    Role("Administrative staff", "engagement"),
+)
+
+ROLES_BY_NAME = {role.name: role for role in ROLES}
+
+
+def roles_for_app(app_label):
+    return [role for role in ROLES if role.app == app_label]
+
+
+def sync_roles(apps, schema_editor=None):
+    """Create or update one Group per role with exactly the role's permissions.
+
+    Runs inside migrations with the historical app registry. Permissions are normally created
+    after all migrations (post_migrate), so they are created here first. A permission whose model
+    does not exist yet at this point in the migration history is skipped: the migration that adds
+    the model's role permissions calls this again.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role.name)
+        wanted = []
+        for name in role.all_permissions():
+            app_label, codename = name.split(".", 1)
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:
+                wanted.append(permission)
+        group.permissions.set(wanted)

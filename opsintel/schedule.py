@@ -1,0 +1,87 @@
+"""Every periodic job of every app, in one list.
+
+Beat reads its schedule from the database (django-celery-beat), so operators can change times
+or pause a job in the admin. This list is what a fresh database starts with: `migrate` creates
+the jobs that are missing and leaves edited ones alone; `manage.py sync_schedule --reset` puts
+every listed job back to the times written here. Times are UTC.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    task: str
+    minute: str = "0"
+    hour: str = "*"
+    day_of_week: str = "*"
+    kwargs: dict = field(default_factory=dict)
+    description: str = ""
+
+
+PERIODIC_JOBS = (
+    PeriodicJob(
+        name="platform: clear expired sessions",
+        task="opsintel.clear_expired_sessions",
+        minute="15",
+        hour="3",
+        description="Deletes signed-out and timed-out sessions.",
+    ),
+    # Each app adds its daily and hourly jobs here, e.g. the Leader Hub's nightly rollup.
+)
+
+
+def _crontab(job):
+    from django_celery_beat.models import CrontabSchedule
+
+    schedule, _ = CrontabSchedule.objects.get_or_create(
+        minute=job.minute,
+        hour=job.hour,
+        day_of_week=job.day_of_week,
+        day_of_month="*",
+        month_of_year="*",
+        timezone="UTC",
+    )
+    return schedule
+
+
+@transaction.atomic
+def sync_periodic_tasks(*, reset=False, jobs=PERIODIC_JOBS):
+    """Create the listed jobs that are missing (and with `reset`, rewrite the existing ones).
+
+    Returns (created, reset) counts. Jobs in the database that are not listed are left as they
+    are: an operator may have added them on purpose.
+    """
+    from django_celery_beat.models import PeriodicTask
+
+    created = updated = 0
+    for job in jobs:
+        defaults = {
+            "task": job.task,
+            "crontab": _crontab(job),
+            "interval": None,
+            "kwargs": json.dumps(job.kwargs),
+            "description": job.description,
+        }
+        task = PeriodicTask.objects.filter(name=job.name).first()
+        if task is None:
+            PeriodicTask.objects.create(name=job.name, **defaults)
+            created += 1
+        elif reset:
+            for attribute, value in defaults.items():
+                setattr(task, attribute, value)
+            task.enabled = True
+            task.save()
+            updated += 1
+    return created, updated
+
+
+def create_missing_periodic_tasks(sender, using="default", **kwargs):
+    """post_migrate receiver: a migrated database always has the listed jobs."""
+    if using != "default":
+        return
+    sync_periodic_tasks()
