@@ -7,6 +7,7 @@ guidance). Numbers, dates and Decimals are written as they are. Every export is 
 
 import csv
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -23,7 +24,16 @@ def neutralise(value):
     return value
 
 
+_PLAIN_TYPES = frozenset({int, float, Decimal, bool})
+
+
 def _cell(value):
+    # Called for every cell of every export: the common types are checked first, by identity.
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    if kind in _PLAIN_TYPES:
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -31,7 +41,7 @@ def _cell(value):
         return timezone.localtime(value).isoformat() if timezone.is_aware(value) else value
     if isinstance(value, date):
         return value.isoformat()
-    return neutralise(value) if isinstance(value, str) else value
+    return neutralise(value)
 
 
 class _Line:

@@ -23,6 +23,7 @@ class OpsAppConfig(AppConfig):
     title = ""  # shown in navigation
     summary = ""  # one line on the home-page card
     audience = ""  # who uses it, in their words
+    api_root_url_name = None  # e.g. "campaigns-api:api-root"; listed at /api/ when set
 
     @property
     def index_url(self):

@@ -9,10 +9,11 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from opsintel.api.serializers import MeSerializer
 from opsintel.audit import Action, record_event
+from opsintel.platform import visible_apps
 
 
 class ApiRootView(APIView):
-    """Entry point: links to the platform endpoints. Each app lists its own under its prefix."""
+    """Entry point: the platform's endpoints, and the API root of each app the user may use."""
 
     @extend_schema(
         responses=inline_serializer(
@@ -21,9 +22,11 @@ class ApiRootView(APIView):
     )
     def get(self, request, format=None):
         names = ["me", "token_obtain", "token_refresh", "schema", "docs"]
-        return Response(
-            {"endpoints": {name: reverse(f"api:{name}", request=request) for name in names}}
-        )
+        endpoints = {name: reverse(f"api:{name}", request=request) for name in names}
+        for app in visible_apps(request.user):
+            if app.api_root_url_name:
+                endpoints[app.label] = reverse(app.api_root_url_name, request=request)
+        return Response({"endpoints": endpoints})
 
 
 class MeView(APIView):

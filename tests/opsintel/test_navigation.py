@@ -79,3 +79,12 @@ def test_unknown_page_answers_404_with_the_site_template(client_for):
     response = client_for("Care manager").get("/campaigns/no-such-page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_pages_load_assets_only_from_our_own_static_files(client_for):
+    import re
+
+    page = client_for("Care manager").get(reverse("home")).content.decode()
+    assets = re.findall(r'<(?:link|script)[^>]+(?:href|src)="([^"]+)"', page)
+    assert assets
+    assert all(asset.startswith("/static/") for asset in assets), assets
