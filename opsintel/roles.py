@@ -57,8 +57,33 @@ ROLES = (
         ),
     ),
     # campaigns
-    Role("Care manager", "campaigns"),
-    Role("Care coordinator", "campaigns"),
+    Role(
+        "Care manager",
+        "campaigns",
+        permissions=(
+            "campaigns.add_campaign",
+            "campaigns.change_campaign",
+            "campaigns.view_campaign",
+            "campaigns.view_campaignassignment",
+            "campaigns.change_campaignassignment",
+            "campaigns.view_intervention",
+            "campaigns.view_member",
+            "campaigns.view_measure",
+            "campaigns.view_coordinator",
+        ),
+    ),
+    Role(
+        "Care coordinator",
+        "campaigns",
+        permissions=(
+            "campaigns.view_campaign",
+            "campaigns.view_campaignassignment",
+            "campaigns.change_campaignassignment",
+            "campaigns.view_intervention",
+            "campaigns.view_member",
+            "campaigns.view_measure",
+        ),
+    ),
     # leaderhub
     Role("RDO", "leaderhub"),
     Role("RMD", "leaderhub"),

@@ -31,6 +31,26 @@ PERIODIC_JOBS = (
         hour="3",
         description="Deletes signed-out and timed-out sessions.",
     ),
+    PeriodicJob(
+        name="campaigns: nightly progress snapshot",
+        task="campaigns.snapshot_progress",
+        minute="30",
+        hour="5",  # 00:30 in New York, after the day has ended
+        description="One progress row per live campaign for the trend line.",
+    ),
+    PeriodicJob(
+        name="campaigns: complete finished campaigns",
+        task="campaigns.complete_campaigns",
+        minute="10",
+        description="Hourly: campaigns whose assignments are all finished become completed.",
+    ),
+    PeriodicJob(
+        name="campaigns: refresh intervention priorities",
+        task="campaigns.refresh_priorities",
+        minute="0",
+        hour="6",
+        description="Priorities move as intervention dates approach.",
+    ),
     # Each app adds its daily and hourly jobs here, e.g. the Leader Hub's nightly rollup.
 )
 

@@ -317,6 +317,11 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 # Platform ---------------------------------------------------------------------------------------
 OPSINTEL_DEMO_PASSWORD = env_str("DEMO_PASSWORD", "opsintel-demo")
 
+# Campaigns: interventions one coordinator (one FTE) works in a month, and how many finished
+# interventions a measure needs before its own closure rate is trusted over the portfolio's.
+CAMPAIGN_CAPACITY_PER_FTE_MONTH = env_int("CAMPAIGN_CAPACITY_PER_FTE_MONTH", 50)
+CAMPAIGN_MIN_MEASURE_HISTORY = env_int("CAMPAIGN_MIN_MEASURE_HISTORY", 20)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
