@@ -10,3 +10,4 @@ class CampaignsConfig(OpsAppConfig):
         "outreach fairly, export call lists, track progress."
     )
     audience = "Care managers and care coordinators"
+    api_root_url_name = "campaigns-api:api-root"

@@ -14,6 +14,7 @@ from django.utils import timezone
 from campaigns.models import (
     Campaign,
     CampaignAssignment,
+    CampaignProgress,
     Coordinator,
     Intervention,
     Measure,
@@ -268,10 +269,10 @@ def campaigns_with_progress(user):
     )
 
 
-def coordinator_breakdown(campaign):
-    """Per coordinator in one campaign: assigned, members, done, closed, remaining."""
+def workload_rows(assignments):
+    """Per coordinator over these assignments: assigned, members, done, closed, remaining."""
     rows = (
-        campaign.assignments.values(
+        assignments.values(
             "coordinator_id",
             "coordinator__user__first_name",
             "coordinator__user__last_name",
@@ -302,6 +303,34 @@ def coordinator_breakdown(campaign):
     ]
 
 
+def coordinator_breakdown(campaign, user=None):
+    """Per coordinator in one campaign: assigned, members, done, closed, remaining. With a
+    user, only the coordinators in their scope (a coordinator sees their own row)."""
+    assignments = campaign.assignments.all()
+    if user is not None:
+        assignments = assignments.filter(pk__in=CampaignAssignment.objects.visible_to(user))
+    return workload_rows(assignments)
+
+
+def live_workload(user):
+    """Per coordinator across every live campaign in the user's scope."""
+    return workload_rows(CampaignAssignment.objects.visible_to(user).filter(active=True))
+
+
+def closure_trend(user, campaign=None):
+    """(day, closures, finished) summed over the live campaigns in scope, or one campaign."""
+    if campaign is not None:
+        progress = campaign.progress.all()
+    else:
+        live = Campaign.objects.visible_to(user).filter(status__in=Campaign.LIVE_STATUSES)
+        progress = CampaignProgress.objects.filter(campaign__in=live)
+    return list(
+        progress.values("day")
+        .annotate(closures=Sum("closures"), finished=Sum("finished"), total=Sum("total"))
+        .order_by("day")
+    )
+
+
 def imbalance(loads):
     """max, min, spread and the ideal (mean) of a list of loads."""
     if not loads:
@@ -313,10 +342,6 @@ def imbalance(loads):
 def status_breakdown(campaign):
     counts = dict(campaign.assignments.values_list("status").annotate(n=Count("id")).order_by())
     return [(label, counts.get(value, 0)) for value, label in Status.choices]
-
-
-def progress_trend(campaign):
-    return list(campaign.progress.order_by("day").values("day", "total", "finished", "closures"))
 
 
 def portfolio_summary(user):

@@ -185,7 +185,7 @@ def what_if(
 ):
     """What this staffing would give, computed without writing anything."""
     today = today or today_local()
-    _check_strategy(strategy)
+    _check_plan(strategy=strategy, target_date=target_date, today=today)
     metrics = calculate_campaign_metrics(interventions, target_date=target_date, today=today)
     months = months_until(target_date, today)
     codes = set(interventions.values_list("measure__code", flat=True).distinct())
@@ -234,15 +234,32 @@ def what_if(
 # Creating a campaign --------------------------------------------------------------------------
 
 
-def _check_strategy(strategy):
+def _strategy_error(strategy):
     if strategy not in Campaign.Strategy.values:
-        raise ValidationError(
-            {
-                "strategy": f"Unknown strategy {strategy!r}; choose "
-                + ", ".join(Campaign.Strategy.values)
-                + "."
-            }
+        return f"Unknown strategy {strategy!r}; choose " + ", ".join(Campaign.Strategy.values)
+    return None
+
+
+def _target_date_error(target, today):
+    if not isinstance(target, date):
+        return "Give a target completion date."
+    if target < today:
+        return f"The target date {target:%Y-%m-%d} is in the past."
+    return None
+
+
+def _check_plan(*, strategy, target_date, today):
+    """Raise ValidationError naming each bad field of a staffing plan."""
+    errors = {
+        field_name: message
+        for field_name, message in (
+            ("strategy", _strategy_error(strategy)),
+            ("target_completion_date", _target_date_error(target_date, today)),
         )
+        if message
+    }
+    if errors:
+        raise ValidationError(errors)
 
 
 def create_campaign(
@@ -267,16 +284,12 @@ def create_campaign(
         errors["name"] = "Give the campaign a name."
     elif len(name) > 200:
         errors["name"] = "Keep the name under 200 characters."
-    if strategy not in Campaign.Strategy.values:
-        errors["strategy"] = f"Unknown strategy {strategy!r}; choose " + ", ".join(
-            Campaign.Strategy.values
-        )
-    if not isinstance(target_completion_date, date):
-        errors["target_completion_date"] = "Give a target completion date."
-    elif target_completion_date < today:
-        errors["target_completion_date"] = (
-            f"The target date {target_completion_date:%Y-%m-%d} is in the past."
-        )
+    for field_name, message in (
+        ("strategy", _strategy_error(strategy)),
+        ("target_completion_date", _target_date_error(target_completion_date, today)),
+    ):
+        if message:
+            errors[field_name] = message
     if not isinstance(coordinator_count, int) or coordinator_count < 1:
         errors["coordinator_count"] = "At least one coordinator is needed."
     if errors:
@@ -397,7 +410,9 @@ def record_outcome(user, assignment_id, *, status, outcome="", today=None, reque
             object_ids=[assignment.intervention_id],
             description=f"Outcome recorded: {status}" + (f" ({outcome})" if outcome else ""),
         )
-        if finished:
+        # The last open assignment finished: complete the campaign once this commits.
+        unfinished = CampaignAssignment.objects.filter(campaign_id=assignment.campaign_id)
+        if finished and not unfinished.exclude(status__in=FINISHED_OR_CANCELLED).exists():
             from campaigns.tasks import complete_campaigns  # tasks import this module
 
             enqueue_on_commit(complete_campaigns, [assignment.campaign_id])

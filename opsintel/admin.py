@@ -4,7 +4,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from import_export import fields
 
-from opsintel.importexport import AuditedExportMixin, SafeModelResource
+from opsintel.importexport import AuditedExportMixin, ReadOnlyAdminMixin, SafeModelResource
 from opsintel.models import AuditEvent, User
 
 admin.site.site_header = "OpsIntel administration"
@@ -45,7 +45,7 @@ class AuditEventResource(SafeModelResource):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(AuditedExportMixin, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, AuditedExportMixin, admin.ModelAdmin):
     """The audit trail: read-only for everyone, exports of it audited too."""
 
     resource_classes = [AuditEventResource]
@@ -71,12 +71,3 @@ class AuditEventAdmin(AuditedExportMixin, admin.ModelAdmin):
             )
             queryset |= matching_ids
         return queryset, may_have_duplicates
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -54,6 +54,16 @@ ROLES = (
             "auth.view_group",
             "django_celery_beat.view_periodictask",
             "django_celery_beat.change_periodictask",
+            # Campaign data in the admin: import, export and correct reference data and
+            # interventions; campaigns themselves only through the app (read-only here).
+            *(
+                f"campaigns.{action}_{model}"
+                for model in ("measure", "member", "intervention", "coordinator")
+                for action in ("view", "add", "change")
+            ),
+            "campaigns.view_campaign",
+            "campaigns.view_campaignassignment",
+            "campaigns.view_campaignprogress",
         ),
     ),
     # campaigns

@@ -24,6 +24,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
+    path("api/campaigns/", include("campaigns.api.urls")),
     path("api/", include("opsintel.api.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("leader-hub/", include("leaderhub.urls")),

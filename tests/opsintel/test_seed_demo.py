@@ -27,7 +27,10 @@ def test_seed_demo_is_idempotent(capsys):
     first = snapshot()
     call_command("seed_demo", "--force")
     assert snapshot() == first
-    assert len(first["users"]) == len(ROLES) + 1  # one per role, plus the multi-role director
+    # One per role, plus the multi-role director; apps' generators may add logins of their own
+    # (the campaigns demo adds its care coordinators).
+    usernames = [username for username, *_ in first["users"]]
+    assert {role.slug for role in ROLES} | {"ops-director"} <= set(usernames)
 
 
 def test_every_demo_login_works_and_reaches_its_app(client, capsys):
@@ -46,7 +49,7 @@ def test_every_demo_login_works_and_reaches_its_app(client, capsys):
         assert home.status_code == 200
         assert home.context["user"].has_role(role.name)
         if role.app != "opsintel":
-            assert client.get(reverse(f"{role.app}:index")).status_code == 200
+            assert client.get(reverse(f"{role.app}:index"), follow=True).status_code == 200
         client.post(reverse("logout"))
 
 
