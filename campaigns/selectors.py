@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 
 from campaigns.models import (
@@ -358,3 +358,29 @@ def portfolio_summary(user):
         "value": value,
         "fte": fte,
     }
+
+
+def call_list_for(user):
+    """A coordinator's live assignments: open work first, high priority first, soonest first."""
+    Priority = Intervention.Priority
+    return (
+        CampaignAssignment.objects.visible_to(user)
+        .filter(active=True, coordinator__user=user)
+        .select_related("campaign", "intervention__member", "intervention__measure")
+        .annotate(
+            done=Case(
+                When(status__in=FINISHED_OR_CANCELLED, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            urgency=Case(
+                When(intervention__priority=Priority.HIGH, then=Value(0)),
+                When(intervention__priority=Priority.MEDIUM, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by(
+            "done", "urgency", F("intervention__intervention_date").asc(nulls_last=True), "pk"
+        )
+    )

@@ -338,13 +338,9 @@ def call_list(request, pk):
 
 
 def my_list(request):
-    assignments = (
-        CampaignAssignment.objects.visible_to(request.user)
-        .filter(active=True, coordinator__user=request.user)
-        .select_related("campaign", "intervention__member", "intervention__measure")
-        .order_by("status", "intervention__intervention_date", "pk")
+    page = Paginator(selectors.call_list_for(request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(assignments, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "campaigns/my_list.html",

@@ -30,7 +30,7 @@ def bar_chart(rows, *, title, unit="", max_value=None, width=640, bar_height=22)
     if not rows:
         return format_html('<p class="chart-empty">{}: nothing to show yet.</p>', title)
     scale_max = _number(max_value) if max_value is not None else max(v for _, v in rows) or 1
-    label_width, value_width = 170, 70
+    label_width, value_width = 200, 70
     plot = width - label_width - value_width
     gap = 8
     height = len(rows) * (bar_height + gap) + gap
@@ -46,7 +46,7 @@ def bar_chart(rows, *, title, unit="", max_value=None, width=640, bar_height=22)
                 '<text class="chart-value" x="{}" y="{}">{}{}</text>',
                 label_width - 8,
                 y + bar_height * 0.7,
-                label[:28],
+                label if len(label) <= 26 else label[:25] + "…",
                 label_width,
                 y,
                 f"{length:.1f}",

@@ -248,3 +248,23 @@ def test_build_page_query_count_does_not_grow_with_rows(
     InterventionFactory.create_batch(40, measure=open_work["col"])
     with django_assert_max_num_queries(15):
         assert manager_client.get(reverse("campaigns:build")).status_code == 200
+
+
+def test_call_list_puts_open_urgent_work_first(client, campaign):
+    campaign, (first, _) = campaign
+    mine = list(campaign.assignments.filter(coordinator=first).order_by("pk"))
+    done, high, later, sooner = mine  # four each: 8 interventions over 2 coordinators
+    services.record_outcome(first.user, done.pk, status="closed")
+    Intervention.objects.filter(pk=high.intervention_id).update(priority="high")
+    Intervention.objects.filter(pk__in=[later.intervention_id, sooner.intervention_id]).update(
+        priority="low"
+    )
+    Intervention.objects.filter(pk=later.intervention_id).update(
+        intervention_date=today_local() + timedelta(days=50)
+    )
+    Intervention.objects.filter(pk=sooner.intervention_id).update(
+        intervention_date=today_local() + timedelta(days=20)
+    )
+    client.force_login(first.user)
+    rows = list(client.get(reverse("campaigns:my_list")).context["page"].object_list)
+    assert [a.pk for a in rows] == [high.pk, sooner.pk, later.pk, done.pk]
