@@ -327,6 +327,14 @@ OPSINTEL_DEMO_PASSWORD = env_str("DEMO_PASSWORD", "opsintel-demo")
 CAMPAIGN_CAPACITY_PER_FTE_MONTH = env_int("CAMPAIGN_CAPACITY_PER_FTE_MONTH", 50)
 CAMPAIGN_MIN_MEASURE_HISTORY = env_int("CAMPAIGN_MIN_MEASURE_HISTORY", 20)
 
+# Leader Hub: goals the market cards are coloured against (rates in %, on-scene in minutes).
+LEADERHUB_GOALS = {
+    "on_scene_time": 45.0,
+    "survey_capture_rate": 60.0,
+    "chart_closure_rate": 90.0,
+    "net_promoter_score": 70.0,
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
