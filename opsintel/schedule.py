@@ -51,7 +51,14 @@ PERIODIC_JOBS = (
         hour="6",
         description="Priorities move as intervention dates approach.",
     ),
-    # Each app adds its daily and hourly jobs here, e.g. the Leader Hub's nightly rollup.
+    PeriodicJob(
+        name="leaderhub: daily metric rollup",
+        task="leaderhub.refresh_rollups",
+        minute="0",
+        hour="8",  # 03:00 in New York, after the daily source files have loaded
+        description="Recomputes provider, market-provider and market metrics.",
+    ),
+    # Each app adds its daily and hourly jobs here.
 )
 
 

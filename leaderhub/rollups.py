@@ -1,0 +1,203 @@
+"""Leader Hub rollups: provider_metrics, market_provider_metrics and market_metrics.
+
+Each table is refreshed by one set-based SQL statement (window functions over the last 80
+visits of each partition, then an upsert on the table's unique key), followed by removing the
+rows of partitions that no longer have data, all in one transaction. Nothing loops over
+providers or visits in Python. The SQL is plain enough to run unchanged on PostgreSQL and on
+SQLite (3.25+: window functions, 3.24+: upsert), and both give the same numbers.
+
+Definitions (leaderhub/metrics.py and docs/leaderhub.md):
+- window: a partition's last 80 visits on or before the as-of date, newest first by service
+  date, then care request id;
+- on-scene time: median on-scene minutes in the window (visits without a value are skipped);
+- rates (chart closure, survey capture, escalation, ABX): % of the window's visits; chart
+  closure counts only visits where it is known;
+- NPS: % promoters (9–10) − % detractors (0–6) among the window's visits with a score;
+- on-task %: (en route + on scene) ÷ time on shift (out the door + en route + on scene +
+  break + idle) over the shifts of the 30 days ending on the as-of date;
+- `_prev` columns: the same figures as of 7 days earlier (the week change is now − prev).
+
+Only identifiers from this module are formatted into the SQL; dates are bound parameters.
+"""
+
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from leaderhub.metrics import ON_TASK_DAYS, WEEK_DAYS, WINDOW_VISITS
+from leaderhub.models import MarketMetrics, MarketProviderMetrics, ProviderMetrics
+
+TABLES = (
+    (ProviderMetrics, ("provider_id",)),
+    (MarketProviderMetrics, ("market_id", "provider_id")),
+    (MarketMetrics, ("market_id",)),
+)
+
+VISIT_FIGURES = (
+    "visits",
+    "first_visit_date",
+    "last_visit_date",
+    "on_scene_median",
+    "on_scene_count",
+    "chart_closure_rate",
+    "chart_closure_count",
+    "survey_capture_rate",
+    "escalation_rate",
+    "abx_rate",
+    "nps",
+    "nps_average",
+    "nps_count",
+)
+WEEK_CHANGE_FIGURES = (
+    "on_scene_median",
+    "chart_closure_rate",
+    "survey_capture_rate",
+    "escalation_rate",
+    "abx_rate",
+    "nps",
+)
+
+
+def _visit_figures_sql(keys, tag):
+    """SELECT of the visit figures per partition as of the date bound to %(as_of_<tag>)s."""
+    k = ", ".join(keys)
+    return f"""
+    SELECT {k},
+           COUNT(*) AS visits,
+           MIN(service_date) AS first_visit_date,
+           MAX(service_date) AS last_visit_date,
+           AVG(CASE WHEN chart_closed_24h IS NULL THEN NULL
+                    WHEN chart_closed_24h THEN 100.0 ELSE 0.0 END) AS chart_closure_rate,
+           COUNT(chart_closed_24h) AS chart_closure_count,
+           AVG(CASE WHEN survey_captured THEN 100.0 ELSE 0.0 END) AS survey_capture_rate,
+           AVG(CASE WHEN escalated THEN 100.0 ELSE 0.0 END) AS escalation_rate,
+           AVG(CASE WHEN abx_prescribed THEN 100.0 ELSE 0.0 END) AS abx_rate,
+           COUNT(nps_score) AS nps_count,
+           (SUM(CASE WHEN nps_score >= 9 THEN 1.0 ELSE 0.0 END)
+            - SUM(CASE WHEN nps_score <= 6 THEN 1.0 ELSE 0.0 END))
+            * 100.0 / NULLIF(COUNT(nps_score), 0) AS nps,
+           AVG(nps_score * 1.0) AS nps_average
+    FROM (
+        SELECT v.*, ROW_NUMBER() OVER (
+                   PARTITION BY {k} ORDER BY service_date DESC, care_request_id DESC, id DESC
+               ) AS recency
+        FROM leaderhub_visit v
+        WHERE service_date <= %(as_of_{tag})s
+    ) recent
+    WHERE recency <= {WINDOW_VISITS}
+    GROUP BY {k}
+    """
+
+
+def _median_sql(keys, tag):
+    """Median on-scene minutes of the window: the middle value, or the mean of the two
+    middle values, found with ROW_NUMBER and COUNT windows (no percentile function needed)."""
+    k = ", ".join(keys)
+    return f"""
+    SELECT {k}, AVG(on_scene_minutes * 1.0) AS on_scene_median, MAX(n) AS on_scene_count
+    FROM (
+        SELECT {k}, on_scene_minutes,
+               ROW_NUMBER() OVER (PARTITION BY {k} ORDER BY on_scene_minutes) AS position,
+               COUNT(*) OVER (PARTITION BY {k}) AS n
+        FROM (
+            SELECT v.*, ROW_NUMBER() OVER (
+                       PARTITION BY {k} ORDER BY service_date DESC, care_request_id DESC, id DESC
+                   ) AS recency
+            FROM leaderhub_visit v
+            WHERE service_date <= %(as_of_{tag})s
+        ) recent
+        WHERE recency <= {WINDOW_VISITS} AND on_scene_minutes IS NOT NULL
+    ) ordered
+    WHERE position IN ((n + 1) / 2, (n + 2) / 2)
+    GROUP BY {k}
+    """
+
+
+def _on_task_sql(keys, tag):
+    k = ", ".join(keys)
+    return f"""
+    SELECT {k},
+           SUM(en_route + on_scene) * 100.0
+           / NULLIF(SUM(out_the_door + en_route + on_scene + on_break + idle), 0)
+           AS on_task_percent
+    FROM leaderhub_providershift
+    WHERE service_date <= %(as_of_{tag})s AND service_date > %(on_task_from_{tag})s
+    GROUP BY {k}
+    """
+
+
+def _upsert_sql(model, keys):
+    table = model._meta.db_table
+    k = ", ".join(keys)
+
+    def joined(alias):
+        return " AND ".join(f"{alias}.{key} = p.{key}" for key in keys)
+
+    columns = [
+        *keys,
+        "as_of",
+        *VISIT_FIGURES,
+        "on_task_percent",
+        *(f"{name}_prev" for name in WEEK_CHANGE_FIGURES),
+        "on_task_percent_prev",
+    ]
+    counts = {"visits", "nps_count", "chart_closure_count", "on_scene_count"}
+
+    def now(name):
+        source = "m" if name.startswith("on_scene") else "c"
+        return f"COALESCE({source}.{name}, 0)" if name in counts else f"{source}.{name}"
+
+    select = [
+        *(f"p.{key}" for key in keys),
+        "%(as_of_now)s",
+        *(now(name) for name in VISIT_FIGURES),
+        "t.on_task_percent",
+        *(f"{'mp' if name == 'on_scene_median' else 'cp'}.{name}" for name in WEEK_CHANGE_FIGURES),
+        "tp.on_task_percent",
+    ]
+    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
+    return f"""
+    INSERT INTO {table} ({", ".join(columns)})
+    SELECT {", ".join(select)}
+    FROM (
+        SELECT DISTINCT {k} FROM leaderhub_visit WHERE service_date <= %(as_of_now)s
+        UNION
+        SELECT DISTINCT {k} FROM leaderhub_providershift
+        WHERE service_date <= %(as_of_now)s AND service_date > %(on_task_from_now)s
+    ) p
+    LEFT JOIN ({_visit_figures_sql(keys, "now")}) c ON {joined("c")}
+    LEFT JOIN ({_median_sql(keys, "now")}) m ON {joined("m")}
+    LEFT JOIN ({_on_task_sql(keys, "now")}) t ON {joined("t")}
+    LEFT JOIN ({_visit_figures_sql(keys, "prev")}) cp ON {joined("cp")}
+    LEFT JOIN ({_median_sql(keys, "prev")}) mp ON {joined("mp")}
+    LEFT JOIN ({_on_task_sql(keys, "prev")}) tp ON {joined("tp")}
+    WHERE true
+    ON CONFLICT ({k}) DO UPDATE SET {updates}
+    """
+
+
+def refresh_rollups(as_of=None):
+    """Recompute the three rollup tables as of `as_of` (default: today). Returns row counts.
+
+    Idempotent: a second run writes the same rows. An earlier `as_of` rebuilds the tables as
+    they were then.
+    """
+    as_of = as_of or timezone.localdate()
+    if not isinstance(as_of, date):
+        raise TypeError("as_of must be a date")
+    prev = as_of - timedelta(days=WEEK_DAYS)
+    params = {
+        "as_of_now": as_of,
+        "on_task_from_now": as_of - timedelta(days=ON_TASK_DAYS),
+        "as_of_prev": prev,
+        "on_task_from_prev": prev - timedelta(days=ON_TASK_DAYS),
+    }
+    counts = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model, keys in TABLES:
+            cursor.execute(_upsert_sql(model, keys), params)
+            # Partitions without data as of this date (a re-run for an earlier date) go.
+            model.objects.exclude(as_of=as_of).delete()
+            counts[model._meta.db_table] = model.objects.count()
+    return counts
