@@ -10,3 +10,4 @@ class LeaderHubConfig(OpsAppConfig):
         "more, rankings, visits and shifts."
     )
     audience = "RDOs, RMDs, area and market managers, lead APPs and DHMTs, providers"
+    api_root_url_name = "leaderhub-api:api-root"

@@ -1,13 +1,17 @@
 from django.urls import path
 
+from leaderhub import views
 from opsintel.access import app_urlpatterns
-from opsintel.views import app_index
 
 app_name = "leaderhub"
 
 urlpatterns = app_urlpatterns(
     "leaderhub",
     [
-        path("", app_index, {"app_label": "leaderhub"}, name="index"),
+        path("", views.index, name="index"),
+        path("markets/", views.markets, name="markets"),
+        path("me/", views.me, name="me"),
+        path("providers/<int:pk>/", views.provider, name="provider"),
+        path("shifts/<int:pk>/", views.shift, name="shift"),
     ],
 )

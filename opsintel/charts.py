@@ -5,8 +5,10 @@ Each chart carries a <title> and <desc>; pages show the same figures in a table 
 `chart-line`, `chart-axis`), so charts print and follow the page's contrast.
 """
 
+import math
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -127,4 +129,124 @@ def line_chart(points, *, title, unit="", width=640, height=220):
         last=f"{last:%b %d}",
         points=coordinates,
         dots=dots,
+    )
+
+
+def timeline_chart(segments, *, title, start, end, width=640, lane_height=28):
+    """A horizontal timeline from `start` to `end` (aware datetimes).
+
+    Segments are dicts (or objects) with `start`, `end`, `stage` and `label`; each is drawn as
+    one rectangle classed `chart-segment chart-segment-<stage>` so the stylesheet colours the
+    stages. Times are shown in the current time zone; the page shows the same segments in a
+    table (the text alternative).
+    """
+
+    def value(segment, key):
+        return segment[key] if isinstance(segment, dict) else getattr(segment, key)
+
+    segments = [
+        {
+            "start": value(s, "start"),
+            "end": value(s, "end"),
+            "stage": str(value(s, "stage")),
+            "label": str(value(s, "label")),
+        }
+        for s in segments
+    ]
+    if not segments or end <= start:
+        return format_html('<p class="chart-empty">{}: nothing to show yet.</p>', title)
+    left, right, top, bottom = 8, 8, 8, 24
+    plot = width - left - right
+    height = top + lane_height + bottom
+    total = (end - start).total_seconds()
+
+    def x_of(moment):
+        offset = (moment - start).total_seconds() / total
+        return left + max(0.0, min(1.0, offset)) * plot
+
+    def local(moment):
+        return f"{timezone.localtime(moment):%I:%M %p}".lstrip("0")
+
+    rects = format_html_join(
+        "",
+        '<rect class="chart-segment chart-segment-{}" x="{}" y="{}" width="{}" height="{}">'
+        "<title>{}: {}–{}</title></rect>",
+        (
+            (
+                s["stage"].replace("_", "-"),
+                f"{x_of(s['start']):.1f}",
+                top,
+                f"{max(0.5, x_of(s['end']) - x_of(s['start'])):.1f}",
+                lane_height,
+                s["label"],
+                local(s["start"]),
+                local(s["end"]),
+            )
+            for s in segments
+        ),
+    )
+    description = "; ".join(f"{s['label']} {local(s['start'])}–{local(s['end'])}" for s in segments)
+    return format_html(
+        '<svg class="chart chart-timeline" role="img" viewBox="0 0 {w} {h}" width="100%" '
+        'preserveAspectRatio="xMinYMin meet"><title>{title}</title><desc>{desc}</desc>'
+        '<line class="chart-axis" x1="{l}" y1="{b}" x2="{r}" y2="{b}"/>{rects}'
+        '<text class="chart-label" x="{l}" y="{ty}">{first}</text>'
+        '<text class="chart-label" x="{r}" y="{ty}" text-anchor="end">{last}</text></svg>',
+        w=width,
+        h=height,
+        title=title,
+        desc=description,
+        l=left,
+        r=width - right,
+        b=top + lane_height + 2,
+        ty=height - 6,
+        rects=rects,
+        first=local(start),
+        last=local(end),
+    )
+
+
+def route_chart(points, *, title, width=640, height=320):
+    """A route as a polyline through (latitude, longitude) points, in order; no map tiles.
+
+    The points are projected onto the box (longitude scaled by the cosine of the mean
+    latitude, so shapes keep their proportions); start and end are marked. The text shows no
+    coordinates: positions on scene are patients' addresses.
+    """
+    points = [(float(lat), float(lon)) for lat, lon in points]
+    if len(points) < 2:
+        return format_html('<p class="chart-empty">{}: not enough positions to draw.</p>', title)
+    pad = 16
+    mean_lat = sum(lat for lat, _ in points) / len(points)
+    squeeze = math.cos(math.radians(mean_lat)) or 1
+    xs = [lon * squeeze for _, lon in points]
+    ys = [lat for lat, _ in points]
+    span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1
+    scale = min(width, height) - 2 * pad
+    left = (width - (max(xs) - min(xs)) / span * scale) / 2  # centred across the box
+    projected = [
+        (left + (x - min(xs)) / span * scale, height - pad - (y - min(ys)) / span * scale)
+        for x, y in zip(xs, ys, strict=True)
+    ]
+    coordinates = " ".join(f"{x:.1f},{y:.1f}" for x, y in projected)
+    (sx, sy), (ex, ey) = projected[0], projected[-1]
+    return format_html(
+        '<svg class="chart chart-route" role="img" viewBox="0 0 {w} {h}" width="100%" '
+        'preserveAspectRatio="xMinYMin meet"><title>{title}</title><desc>{desc}</desc>'
+        '<polyline class="chart-line" points="{points}"/>'
+        '<circle class="chart-dot chart-route-start" cx="{sx}" cy="{sy}" r="5">'
+        "<title>Start</title></circle>"
+        '<circle class="chart-dot chart-route-end" cx="{ex}" cy="{ey}" r="5">'
+        "<title>End</title></circle>"
+        "</svg>",
+        w=width,
+        h=height,
+        title=title,
+        # No coordinates in the text: on-scene positions are patients' addresses.
+        desc=f"Route through {len(points)} recorded positions, start and end marked",
+        points=coordinates,
+        sx=f"{sx:.1f}",
+        sy=f"{sy:.1f}",
+        ex=f"{ex:.1f}",
+        ey=f"{ey:.1f}",
     )

@@ -70,8 +70,14 @@ def demo_generator(name, *, after=()):
     return register
 
 
-def generators_in_order():
+def generators_in_order(only=None):
+    """Every registered generator (or those named in `only`, with what they need), each
+    after the ones it depends on."""
     autodiscover_modules("demo")
+    unknown = set(only or ()) - set(_GENERATORS)
+    if unknown:
+        known = ", ".join(sorted(_GENERATORS))
+        raise ValueError(f"unknown demo data {', '.join(sorted(unknown))}; known: {known}")
     ordered, done = [], set()
 
     def visit(name, path=()):
@@ -86,13 +92,13 @@ def generators_in_order():
         done.add(name)
         ordered.append(_GENERATORS[name])
 
-    for name in sorted(_GENERATORS):
+    for name in sorted(only or _GENERATORS):
         visit(name)
     return ordered
 
 
-def seed_all(ctx):
-    for generator in generators_in_order():
+def seed_all(ctx, only=None):
+    for generator in generators_in_order(only):
         with transaction.atomic():
             generator.function(ctx)
     return ctx

@@ -64,6 +64,33 @@ ROLES = (
             "campaigns.view_campaign",
             "campaigns.view_campaignassignment",
             "campaigns.view_campaignprogress",
+            # Leader Hub: the small tables (markets, providers, leaders' markets) are edited,
+            # imported and exported in the admin; the daily source data and the rollups are
+            # read there only.
+            *(
+                f"leaderhub.{action}_{model}"
+                for model in (
+                    "marketgroup",
+                    "market",
+                    "provider",
+                    "marketactiveprovider",
+                    "leaderaccess",
+                )
+                for action in ("view", "add", "change")
+            ),
+            # A provider who left a market is removed from it here.
+            "leaderhub.delete_marketactiveprovider",
+            *(
+                f"leaderhub.view_{model}"
+                for model in (
+                    "visit",
+                    "providershift",
+                    "shiftbreakdown",
+                    "providermetrics",
+                    "marketprovidermetrics",
+                    "marketmetrics",
+                )
+            ),
         ),
     ),
     # campaigns

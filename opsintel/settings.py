@@ -282,6 +282,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "InterventionStatusEnum": "campaigns.models.Intervention.Status",
+        "ProviderPositionEnum": "leaderhub.models.Provider.Position",
+        "ShiftStageEnum": "leaderhub.models.ShiftBreakdown.Stage",
     },
 }
 

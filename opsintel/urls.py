@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/campaigns/", include("campaigns.api.urls")),
     path("api/", include("opsintel.api.urls")),
+    path("v1/leader-hub-metrics/", include("leaderhub.api.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("leader-hub/", include("leaderhub.urls")),
     path("advocacy/", include("advocacy.urls")),

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,262 +15,478 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Market',
+            name="Market",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('short_name', models.CharField(max_length=20, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("short_name", models.CharField(max_length=20, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='MarketGroup',
+            name="MarketGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('short_name', models.CharField(max_length=20, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("short_name", models.CharField(max_length=20, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='LeaderAccess',
+            name="LeaderAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='leader_access', to=settings.AUTH_USER_MODEL)),
-                ('markets', models.ManyToManyField(blank=True, related_name='leaders', to='leaderhub.market')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="leader_access",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "markets",
+                    models.ManyToManyField(
+                        blank=True, related_name="leaders", to="leaderhub.market"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "leader's markets",
-                'verbose_name_plural': "leaders' markets",
+                "verbose_name": "leader's markets",
+                "verbose_name_plural": "leaders' markets",
             },
         ),
         migrations.AddField(
-            model_name='market',
-            name='market_group',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='markets', to='leaderhub.marketgroup'),
+            model_name="market",
+            name="market_group",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="markets",
+                to="leaderhub.marketgroup",
+            ),
         ),
         migrations.CreateModel(
-            name='MarketMetrics',
+            name="MarketMetrics",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('visits', models.PositiveIntegerField(default=0)),
-                ('first_visit_date', models.DateField(null=True)),
-                ('last_visit_date', models.DateField(null=True)),
-                ('on_scene_median', models.FloatField(null=True)),
-                ('on_scene_count', models.PositiveIntegerField(default=0)),
-                ('chart_closure_rate', models.FloatField(null=True)),
-                ('chart_closure_count', models.PositiveIntegerField(default=0)),
-                ('survey_capture_rate', models.FloatField(null=True)),
-                ('escalation_rate', models.FloatField(null=True)),
-                ('abx_rate', models.FloatField(null=True)),
-                ('nps', models.FloatField(null=True)),
-                ('nps_average', models.FloatField(null=True)),
-                ('nps_count', models.PositiveIntegerField(default=0)),
-                ('on_task_percent', models.FloatField(null=True)),
-                ('on_scene_median_prev', models.FloatField(null=True)),
-                ('chart_closure_rate_prev', models.FloatField(null=True)),
-                ('survey_capture_rate_prev', models.FloatField(null=True)),
-                ('escalation_rate_prev', models.FloatField(null=True)),
-                ('abx_rate_prev', models.FloatField(null=True)),
-                ('nps_prev', models.FloatField(null=True)),
-                ('on_task_percent_prev', models.FloatField(null=True)),
-                ('market', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='leaderhub.market')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                ("visits", models.PositiveIntegerField(default=0)),
+                ("first_visit_date", models.DateField(null=True)),
+                ("last_visit_date", models.DateField(null=True)),
+                ("on_scene_median", models.FloatField(null=True)),
+                ("on_scene_count", models.PositiveIntegerField(default=0)),
+                ("chart_closure_rate", models.FloatField(null=True)),
+                ("chart_closure_count", models.PositiveIntegerField(default=0)),
+                ("survey_capture_rate", models.FloatField(null=True)),
+                ("escalation_rate", models.FloatField(null=True)),
+                ("abx_rate", models.FloatField(null=True)),
+                ("nps", models.FloatField(null=True)),
+                ("nps_average", models.FloatField(null=True)),
+                ("nps_count", models.PositiveIntegerField(default=0)),
+                ("on_task_percent", models.FloatField(null=True)),
+                ("on_scene_median_prev", models.FloatField(null=True)),
+                ("chart_closure_rate_prev", models.FloatField(null=True)),
+                ("survey_capture_rate_prev", models.FloatField(null=True)),
+                ("escalation_rate_prev", models.FloatField(null=True)),
+                ("abx_rate_prev", models.FloatField(null=True)),
+                ("nps_prev", models.FloatField(null=True)),
+                ("on_task_percent_prev", models.FloatField(null=True)),
+                (
+                    "market",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metrics",
+                        to="leaderhub.market",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'market metrics',
-                'db_table': 'market_metrics',
+                "verbose_name_plural": "market metrics",
+                "db_table": "market_metrics",
             },
         ),
         migrations.CreateModel(
-            name='Provider',
+            name="Provider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('avatar_url', models.URLField(blank=True)),
-                ('job_title', models.CharField(choices=[('app', 'APP'), ('dhmt', 'DHMT')], db_index=True, max_length=10)),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='provider', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("avatar_url", models.URLField(blank=True)),
+                (
+                    "job_title",
+                    models.CharField(
+                        choices=[("app", "APP"), ("dhmt", "DHMT")], db_index=True, max_length=10
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="provider",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'pk'],
+                "ordering": ["last_name", "first_name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ProviderMetrics',
+            name="ProviderMetrics",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('visits', models.PositiveIntegerField(default=0)),
-                ('first_visit_date', models.DateField(null=True)),
-                ('last_visit_date', models.DateField(null=True)),
-                ('on_scene_median', models.FloatField(null=True)),
-                ('on_scene_count', models.PositiveIntegerField(default=0)),
-                ('chart_closure_rate', models.FloatField(null=True)),
-                ('chart_closure_count', models.PositiveIntegerField(default=0)),
-                ('survey_capture_rate', models.FloatField(null=True)),
-                ('escalation_rate', models.FloatField(null=True)),
-                ('abx_rate', models.FloatField(null=True)),
-                ('nps', models.FloatField(null=True)),
-                ('nps_average', models.FloatField(null=True)),
-                ('nps_count', models.PositiveIntegerField(default=0)),
-                ('on_task_percent', models.FloatField(null=True)),
-                ('on_scene_median_prev', models.FloatField(null=True)),
-                ('chart_closure_rate_prev', models.FloatField(null=True)),
-                ('survey_capture_rate_prev', models.FloatField(null=True)),
-                ('escalation_rate_prev', models.FloatField(null=True)),
-                ('abx_rate_prev', models.FloatField(null=True)),
-                ('nps_prev', models.FloatField(null=True)),
-                ('on_task_percent_prev', models.FloatField(null=True)),
-                ('provider', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='leaderhub.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                ("visits", models.PositiveIntegerField(default=0)),
+                ("first_visit_date", models.DateField(null=True)),
+                ("last_visit_date", models.DateField(null=True)),
+                ("on_scene_median", models.FloatField(null=True)),
+                ("on_scene_count", models.PositiveIntegerField(default=0)),
+                ("chart_closure_rate", models.FloatField(null=True)),
+                ("chart_closure_count", models.PositiveIntegerField(default=0)),
+                ("survey_capture_rate", models.FloatField(null=True)),
+                ("escalation_rate", models.FloatField(null=True)),
+                ("abx_rate", models.FloatField(null=True)),
+                ("nps", models.FloatField(null=True)),
+                ("nps_average", models.FloatField(null=True)),
+                ("nps_count", models.PositiveIntegerField(default=0)),
+                ("on_task_percent", models.FloatField(null=True)),
+                ("on_scene_median_prev", models.FloatField(null=True)),
+                ("chart_closure_rate_prev", models.FloatField(null=True)),
+                ("survey_capture_rate_prev", models.FloatField(null=True)),
+                ("escalation_rate_prev", models.FloatField(null=True)),
+                ("abx_rate_prev", models.FloatField(null=True)),
+                ("nps_prev", models.FloatField(null=True)),
+                ("on_task_percent_prev", models.FloatField(null=True)),
+                (
+                    "provider",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metrics",
+                        to="leaderhub.provider",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'provider metrics',
-                'db_table': 'provider_metrics',
+                "verbose_name_plural": "provider metrics",
+                "db_table": "provider_metrics",
             },
         ),
         migrations.CreateModel(
-            name='ProviderShift',
+            name="ProviderShift",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('shift_team_id', models.BigIntegerField(unique=True)),
-                ('service_date', models.DateField()),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField()),
-                ('patients_seen', models.PositiveIntegerField(default=0)),
-                ('out_the_door', models.PositiveIntegerField(default=0)),
-                ('en_route', models.PositiveIntegerField(default=0)),
-                ('on_scene', models.PositiveIntegerField(default=0)),
-                ('on_break', models.PositiveIntegerField(default=0)),
-                ('idle', models.PositiveIntegerField(default=0)),
-                ('market', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shifts', to='leaderhub.market')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shifts', to='leaderhub.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("shift_team_id", models.BigIntegerField(unique=True)),
+                ("service_date", models.DateField()),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField()),
+                ("patients_seen", models.PositiveIntegerField(default=0)),
+                ("out_the_door", models.PositiveIntegerField(default=0)),
+                ("en_route", models.PositiveIntegerField(default=0)),
+                ("on_scene", models.PositiveIntegerField(default=0)),
+                ("on_break", models.PositiveIntegerField(default=0)),
+                ("idle", models.PositiveIntegerField(default=0)),
+                (
+                    "market",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shifts",
+                        to="leaderhub.market",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="shifts",
+                        to="leaderhub.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-service_date', '-start'],
+                "ordering": ["-service_date", "-start"],
             },
         ),
         migrations.CreateModel(
-            name='ShiftBreakdown',
+            name="ShiftBreakdown",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField()),
-                ('stage', models.CharField(choices=[('on_scene', 'On scene'), ('en_route', 'En route'), ('break', 'Break'), ('idle', 'Idle')], max_length=10)),
-                ('latitude_e6', models.IntegerField(blank=True, null=True)),
-                ('longitude_e6', models.IntegerField(blank=True, null=True)),
-                ('shift', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breakdowns', to='leaderhub.providershift')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField()),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("on_scene", "On scene"),
+                            ("en_route", "En route"),
+                            ("break", "Break"),
+                            ("idle", "Idle"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("latitude_e6", models.IntegerField(blank=True, null=True)),
+                ("longitude_e6", models.IntegerField(blank=True, null=True)),
+                (
+                    "shift",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="breakdowns",
+                        to="leaderhub.providershift",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['shift', 'start'],
+                "ordering": ["shift", "start"],
             },
         ),
         migrations.CreateModel(
-            name='Visit',
+            name="Visit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('care_request_id', models.BigIntegerField()),
-                ('service_date', models.DateField()),
-                ('patient_first_name', models.CharField(blank=True, max_length=100)),
-                ('patient_last_name', models.CharField(blank=True, max_length=100)),
-                ('patient_athena_id', models.CharField(blank=True, db_index=True, max_length=40)),
-                ('chief_complaint', models.CharField(blank=True, max_length=255)),
-                ('diagnosis', models.CharField(blank=True, max_length=255)),
-                ('on_scene_minutes', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('chart_closed_24h', models.BooleanField(null=True)),
-                ('survey_captured', models.BooleanField(default=False)),
-                ('nps_score', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(10)])),
-                ('escalated', models.BooleanField(default=False)),
-                ('escalation_reason', models.CharField(blank=True, max_length=255)),
-                ('abx_prescribed', models.BooleanField(default=False)),
-                ('abx_details', models.CharField(blank=True, max_length=255)),
-                ('market', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='leaderhub.market')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='visits', to='leaderhub.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("care_request_id", models.BigIntegerField()),
+                ("service_date", models.DateField()),
+                ("patient_first_name", models.CharField(blank=True, max_length=100)),
+                ("patient_last_name", models.CharField(blank=True, max_length=100)),
+                ("patient_athena_id", models.CharField(blank=True, db_index=True, max_length=40)),
+                ("chief_complaint", models.CharField(blank=True, max_length=255)),
+                ("diagnosis", models.CharField(blank=True, max_length=255)),
+                (
+                    "on_scene_minutes",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=7,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                ("chart_closed_24h", models.BooleanField(null=True)),
+                ("survey_captured", models.BooleanField(default=False)),
+                (
+                    "nps_score",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(10)],
+                    ),
+                ),
+                ("escalated", models.BooleanField(default=False)),
+                ("escalation_reason", models.CharField(blank=True, max_length=255)),
+                ("abx_prescribed", models.BooleanField(default=False)),
+                ("abx_details", models.CharField(blank=True, max_length=255)),
+                (
+                    "market",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visits",
+                        to="leaderhub.market",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="visits",
+                        to="leaderhub.provider",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-service_date', '-care_request_id'],
+                "ordering": ["-service_date", "-care_request_id"],
             },
         ),
         migrations.CreateModel(
-            name='MarketProviderMetrics',
+            name="MarketProviderMetrics",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('visits', models.PositiveIntegerField(default=0)),
-                ('first_visit_date', models.DateField(null=True)),
-                ('last_visit_date', models.DateField(null=True)),
-                ('on_scene_median', models.FloatField(null=True)),
-                ('on_scene_count', models.PositiveIntegerField(default=0)),
-                ('chart_closure_rate', models.FloatField(null=True)),
-                ('chart_closure_count', models.PositiveIntegerField(default=0)),
-                ('survey_capture_rate', models.FloatField(null=True)),
-                ('escalation_rate', models.FloatField(null=True)),
-                ('abx_rate', models.FloatField(null=True)),
-                ('nps', models.FloatField(null=True)),
-                ('nps_average', models.FloatField(null=True)),
-                ('nps_count', models.PositiveIntegerField(default=0)),
-                ('on_task_percent', models.FloatField(null=True)),
-                ('on_scene_median_prev', models.FloatField(null=True)),
-                ('chart_closure_rate_prev', models.FloatField(null=True)),
-                ('survey_capture_rate_prev', models.FloatField(null=True)),
-                ('escalation_rate_prev', models.FloatField(null=True)),
-                ('abx_rate_prev', models.FloatField(null=True)),
-                ('nps_prev', models.FloatField(null=True)),
-                ('on_task_percent_prev', models.FloatField(null=True)),
-                ('market', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='provider_metrics', to='leaderhub.market')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='market_metrics', to='leaderhub.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                ("visits", models.PositiveIntegerField(default=0)),
+                ("first_visit_date", models.DateField(null=True)),
+                ("last_visit_date", models.DateField(null=True)),
+                ("on_scene_median", models.FloatField(null=True)),
+                ("on_scene_count", models.PositiveIntegerField(default=0)),
+                ("chart_closure_rate", models.FloatField(null=True)),
+                ("chart_closure_count", models.PositiveIntegerField(default=0)),
+                ("survey_capture_rate", models.FloatField(null=True)),
+                ("escalation_rate", models.FloatField(null=True)),
+                ("abx_rate", models.FloatField(null=True)),
+                ("nps", models.FloatField(null=True)),
+                ("nps_average", models.FloatField(null=True)),
+                ("nps_count", models.PositiveIntegerField(default=0)),
+                ("on_task_percent", models.FloatField(null=True)),
+                ("on_scene_median_prev", models.FloatField(null=True)),
+                ("chart_closure_rate_prev", models.FloatField(null=True)),
+                ("survey_capture_rate_prev", models.FloatField(null=True)),
+                ("escalation_rate_prev", models.FloatField(null=True)),
+                ("abx_rate_prev", models.FloatField(null=True)),
+                ("nps_prev", models.FloatField(null=True)),
+                ("on_task_percent_prev", models.FloatField(null=True)),
+                (
+                    "market",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="provider_metrics",
+                        to="leaderhub.market",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="market_metrics",
+                        to="leaderhub.provider",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'market provider metrics',
-                'db_table': 'market_provider_metrics',
-                'constraints': [models.UniqueConstraint(fields=('market', 'provider'), name='market_provider_metrics_once')],
+                "verbose_name_plural": "market provider metrics",
+                "db_table": "market_provider_metrics",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("market", "provider"), name="market_provider_metrics_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MarketActiveProvider',
+            name="MarketActiveProvider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('market', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='active_providers', to='leaderhub.market')),
-                ('provider', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='active_markets', to='leaderhub.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "market",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="active_providers",
+                        to="leaderhub.market",
+                    ),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="active_markets",
+                        to="leaderhub.provider",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('market', 'provider'), name='market_provider_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("market", "provider"), name="market_provider_once"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='providershift',
-            index=models.Index(fields=['provider', '-service_date'], name='shift_provider_recent'),
+            model_name="providershift",
+            index=models.Index(fields=["provider", "-service_date"], name="shift_provider_recent"),
         ),
         migrations.AddConstraint(
-            model_name='providershift',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='shift_ends_after_start'),
+            model_name="providershift",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))), name="shift_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shiftbreakdown',
-            constraint=models.UniqueConstraint(fields=('shift', 'start'), name='breakdown_once_per_start'),
+            model_name="shiftbreakdown",
+            constraint=models.UniqueConstraint(
+                fields=("shift", "start"), name="breakdown_once_per_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shiftbreakdown',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='breakdown_ends_after_start'),
+            model_name="shiftbreakdown",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))),
+                name="breakdown_ends_after_start",
+            ),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['provider', '-service_date', '-care_request_id'], name='visit_provider_recent'),
+            model_name="visit",
+            index=models.Index(
+                fields=["provider", "-service_date", "-care_request_id"],
+                name="visit_provider_recent",
+            ),
         ),
         migrations.AddIndex(
-            model_name='visit',
-            index=models.Index(fields=['market', 'provider', '-service_date'], name='visit_market_provider'),
+            model_name="visit",
+            index=models.Index(
+                fields=["market", "provider", "-service_date"], name="visit_market_provider"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visit',
-            constraint=models.UniqueConstraint(fields=('care_request_id', 'provider'), name='visit_once_per_provider'),
+            model_name="visit",
+            constraint=models.UniqueConstraint(
+                fields=("care_request_id", "provider"), name="visit_once_per_provider"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='visit',
-            constraint=models.CheckConstraint(condition=models.Q(('nps_score__isnull', True), ('nps_score__lte', 10), _connector='OR'), name='nps_0_to_10'),
+            model_name="visit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("nps_score__isnull", True), ("nps_score__lte", 10), _connector="OR"
+                ),
+                name="nps_0_to_10",
+            ),
         ),
     ]
