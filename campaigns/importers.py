@@ -51,24 +51,26 @@ interventions the file covers. Rows that already hold the file's values are not 
 again, so a second run of the same files changes nothing and reports everything unchanged.
 """
 
-import csv
-import re
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from campaigns import services
 from campaigns.models import Intervention, Measure, Member
 from opsintel.audit import Action, record_event
+from opsintel.csvimport import (
+    Errors,
+    InvalidImport,
+    Row,
+    TableCounts,
+    existing_rows,
+    read_rows,
+    show,
+)
 
 Status = Intervention.Status
 
-MAX_ERRORS = 50
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 GAP_PREFIX = "gap-"
 
 MEASURES_FILE = "hedis_measures.csv"
@@ -154,13 +156,6 @@ def intervention_status(file_status, outcome):
 
 
 @dataclass
-class TableCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
-@dataclass
 class ImportReport:
     directory: str
     rows_read: dict = field(default_factory=dict)  # file name -> data rows
@@ -178,213 +173,16 @@ class ImportReport:
         return [
             f"{verb} HEDIS portfolio from {self.directory}",
             f"  rows read: {read}",
-            f"  measures:               {_counts(self.measures)}",
-            f"  members:                {_counts(self.members, updated=False)}",
-            f"  interventions:          {_counts(self.interventions)}",
-            f"  open-gap interventions: {_counts(self.open_gaps, updated=False)}",
+            f"  measures:               {self.measures}",
+            f"  members:                {self.members.summary(updated=False)}",
+            f"  interventions:          {self.interventions}",
+            f"  open-gap interventions: {self.open_gaps.summary(updated=False)}",
             f"  priorities refreshed on {self.priorities_refreshed:,} open interventions",
         ]
 
 
-def _counts(counts, *, updated=True):
-    parts = [f"{counts.created:,} created"]
-    if updated:
-        parts.append(f"{counts.updated:,} updated")
-    parts.append(f"{counts.unchanged:,} unchanged")
-    return ", ".join(parts)
-
-
-class InvalidPortfolio(ValidationError):
-    """The files cannot be imported; `messages` lists why (file, row, column, value)."""
-
-    def __init__(self, errors, total):
-        self.error_count = total
-        shown = list(errors)
-        if total > len(shown):
-            shown.append(f"… and {total - len(shown):,} more errors not shown.")
-        super().__init__(shown)
-
-
-class _Errors:
-    def __init__(self, limit=MAX_ERRORS):
-        self.limit = limit
-        self.shown = []
-        self.total = 0
-
-    def add(self, message):
-        self.total += 1
-        if len(self.shown) < self.limit:
-            self.shown.append(message)
-
-    def __bool__(self):
-        return self.total > 0
-
-
-# Reading and checking one file ----------------------------------------------------------------
-
-
-def _show(value, limit=40):
-    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
-
-
-def _first_non_utf8_row(path):
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return number, line[exc.start]
-    return None, None
-
-
-def _read(path, errors):
-    """Yield (row number, {column: stripped text}) for each data row of one CSV file.
-
-    Problems with the file as a whole (not UTF-8, wrong header, unreadable CSV) and rows with
-    too many or too few values are added to `errors` and not yielded.
-    """
-    name = path.name
-    expected = COLUMNS[name]
-    number = 1
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [column.strip() for column in reader.fieldnames or []]
-            if not header:
-                errors.add(
-                    f"{name}: the file is empty; expected the columns {', '.join(expected)}."
-                )
-                return
-            reader.fieldnames = header
-            missing = [column for column in expected if column not in header]
-            extra = [column for column in header if column not in expected]
-            doubled = sorted({column for column in header if header.count(column) > 1})
-            if missing or extra or doubled:
-                problems = []
-                if missing:
-                    problems.append("missing column(s) " + ", ".join(missing))
-                if extra:
-                    problems.append("unexpected column(s) " + ", ".join(map(repr, extra)))
-                if doubled:
-                    problems.append("repeated column(s) " + ", ".join(doubled))
-                errors.add(
-                    f"{name}: {'; '.join(problems)}. The header must have exactly these "
-                    f"columns: {', '.join(expected)}."
-                )
-                return
-            for number, row in enumerate(reader, start=2):
-                if None in row:
-                    errors.add(
-                        f"{name} row {number}: {len(header) + len(row[None])} values for "
-                        f"{len(header)} columns."
-                    )
-                    continue
-                if None in row.values():
-                    given = sum(value is not None for value in row.values())
-                    errors.add(f"{name} row {number}: {given} values for {len(header)} columns.")
-                    continue
-                yield number, {column: value.strip() for column, value in row.items()}
-    except UnicodeDecodeError:
-        row, byte = _first_non_utf8_row(path)
-        where = f" row {row} (byte 0x{byte:02x})" if row else ""
-        errors.add(
-            f'{name}{where}: the file is not UTF-8 text. Save it as UTF-8 ("CSV UTF-8") and '
-            "import again."
-        )
-    except csv.Error as exc:
-        errors.add(f"{name} row {number + 1}: not readable as CSV ({exc}).")
-    except OSError as exc:
-        errors.add(f"{name}: cannot be read ({exc.strerror or exc}).")
-
-
-class _Row:
-    """Typed access to one row's values; each bad value adds one error naming file and row."""
-
-    def __init__(self, name, number, values, errors):
-        self.name = name
-        self.number = number
-        self.values = values
-        self.errors = errors
-        self.ok = True
-
-    def error(self, message):
-        self.ok = False
-        self.errors.add(f"{self.name} row {self.number}: {message}.")
-
-    def text(self, column, *, max_length=None, required=True):
-        value = self.values[column]
-        if not value and required:
-            self.error(f"{column} is empty")
-        elif max_length and len(value) > max_length:
-            self.error(f"{column} {_show(value)} is longer than {max_length} characters")
-        return value
-
-    def date(self, column, *, required=False):
-        value = self.values[column]
-        if not value:
-            if required:
-                self.error(f"{column} is empty")
-            return None
-        try:
-            if not ISO_DATE.fullmatch(value):
-                raise ValueError(value)
-            return date.fromisoformat(value)
-        except ValueError:
-            self.error(f"{column} {_show(value)} is not a date (YYYY-MM-DD)")
-            return None
-
-    def integer(self, column, *, required=True):
-        value = self.values[column]
-        if not value:
-            if required:
-                self.error(f"{column} is empty")
-            return None
-        try:
-            number = int(value)
-        except ValueError:
-            self.error(f"{column} {_show(value)} is not a whole number")
-            return None
-        if number < 0:
-            self.error(f"{column} {_show(value)} is negative")
-            return None
-        return number
-
-    def decimal(self, column, *, places, max_digits, required=True):
-        """A non-negative number with at most `places` decimals that fits `max_digits`."""
-        value = self.values[column]
-        if not value:
-            if required:
-                self.error(f"{column} is empty")
-            return None
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            self.error(f"{column} {_show(value)} is not a number")
-            return None
-        if number < 0:
-            self.error(f"{column} {_show(value)} is negative")
-            return None
-        if number >= Decimal(10) ** (max_digits - places):
-            self.error(f"{column} {_show(value)} is too large")
-            return None
-        step = Decimal(1).scaleb(-places)
-        if number.quantize(step, rounding=ROUND_DOWN) != number:
-            self.error(f"{column} {_show(value)} has more than {places} decimal places")
-            return None
-        return number.quantize(step)
-
-    def choice(self, column, allowed):
-        value = self.values[column]
-        by_fold = {option.casefold(): option for option in allowed}
-        if value.casefold() not in by_fold:
-            self.error(
-                f"{column} {_show(value)} is not a known status; expected one of "
-                + ", ".join(allowed)
-            )
-            return None
-        return by_fold[value.casefold()]
+class InvalidPortfolio(InvalidImport):
+    """The portfolio cannot be imported; `messages` lists why (file, row, column, value)."""
 
 
 # Parsing the portfolio ------------------------------------------------------------------------
@@ -402,14 +200,14 @@ class _Portfolio:
 
 def _parse_measures(path, portfolio, errors):
     first_row = {}
-    for number, values in _read(path, errors):
-        row = _Row(path.name, number, values, errors)
+    for number, values in read_rows(path, COLUMNS[path.name], errors):
+        row = Row(path.name, number, values, errors)
         code = row.text("measure_id", max_length=MAX_CODE)
         name = row.text("measure_name", max_length=MAX_MEASURE_NAME)
         weight = row.decimal("star_weight", places=1, max_digits=4)
         row.decimal("revenue_per_point", places=2, max_digits=15, required=False)
         if code and code in first_row:
-            row.error(f"measure_id {_show(code)} is also on row {first_row[code]}")
+            row.error(f"measure_id {show(code)} is also on row {first_row[code]}")
         elif code:
             first_row[code] = number
         if row.ok:
@@ -420,9 +218,9 @@ def _parse_measures(path, portfolio, errors):
 
 def _parse_activities(path, portfolio, errors):
     activities = {}
-    for number, values in _read(path, errors):
+    for number, values in read_rows(path, COLUMNS[path.name], errors):
         portfolio.rows_read[path.name] = number - 1
-        row = _Row(path.name, number, values, errors)
+        row = Row(path.name, number, values, errors)
         activity = row.integer("activity_id")
         row.text("activity_name")
         if activity is not None and activity in activities:
@@ -436,23 +234,23 @@ def _known_measure(row, column, measures):
     code = row.text(column, max_length=MAX_CODE)
     if code and measures is not None and code not in measures:
         row.error(
-            f"{column} {_show(code)} is not a measure of {MEASURES_FILE} nor an existing measure"
+            f"{column} {show(code)} is not a measure of {MEASURES_FILE} nor an existing measure"
         )
     return code
 
 
 def _parse_gaps(path, portfolio, measures, errors):
     first_row = {}
-    for number, values in _read(path, errors):
-        row = _Row(path.name, number, values, errors)
+    for number, values in read_rows(path, COLUMNS[path.name], errors):
+        row = Row(path.name, number, values, errors)
         gap_id = row.integer("gap_id")
         member_id = row.text("member_id", max_length=MAX_MEMBER_ID)
         code = _known_measure(row, "measure_id", measures)
         row.integer("measurement_year")
-        status = row.choice("gap_status", GAP_STATUSES)
+        status = row.choice("gap_status", GAP_STATUSES, noun="status")
         for column in ("gap_opened_date", "gap_closed_date", "last_service_date"):
-            row.date(column)
-        next_due = row.date("next_due_date")
+            row.date(column, required=False)
+        next_due = row.date("next_due_date", required=False)
         row.integer("outreach_attempts", required=False)
         if gap_id is not None and gap_id in first_row:
             row.error(f"gap_id {gap_id} is also on row {first_row[gap_id]}")
@@ -465,25 +263,25 @@ def _parse_gaps(path, portfolio, measures, errors):
 
 def _parse_interventions(path, portfolio, measures, activities, gaps_readable, errors):
     first_row = {}
-    for number, values in _read(path, errors):
-        row = _Row(path.name, number, values, errors)
+    for number, values in read_rows(path, COLUMNS[path.name], errors):
+        row = Row(path.name, number, values, errors)
         external_id = row.text("intervention_id", max_length=MAX_EXTERNAL_ID)
         if external_id.startswith(GAP_PREFIX):
             row.error(
-                f"intervention_id {_show(external_id)} starts with {GAP_PREFIX!r}, which is kept "
+                f"intervention_id {show(external_id)} starts with {GAP_PREFIX!r}, which is kept "
                 "for the interventions made from open gaps"
             )
         member_id = row.text("member_id", max_length=MAX_MEMBER_ID)
         code = _known_measure(row, "measure_id", measures)
         gap_id = row.integer("gap_id")
         activity = row.integer("activity_id")
-        when = row.date("intervention_date", required=True)
-        file_status = row.choice("status", FILE_STATUSES)
+        when = row.date("intervention_date")
+        file_status = row.choice("status", FILE_STATUSES, noun="status")
         outcome = row.text("outcome", max_length=MAX_OUTCOME, required=False)
         cost = row.decimal("cost_per_intervention", places=2, max_digits=10)
         if external_id and external_id in first_row:
             row.error(
-                f"intervention_id {_show(external_id)} is also on row {first_row[external_id]}"
+                f"intervention_id {show(external_id)} is also on row {first_row[external_id]}"
             )
         elif external_id:
             first_row[external_id] = number
@@ -516,7 +314,7 @@ def _parse_interventions(path, portfolio, measures, activities, gaps_readable, e
 def read_portfolio(directory):
     """Parse and check every row of every file; raise InvalidPortfolio listing all problems."""
     directory = Path(directory)
-    errors = _Errors()
+    errors = Errors()
     if not directory.is_dir():
         raise InvalidPortfolio([f"{directory} is not a directory."], 1)
     missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
@@ -559,22 +357,6 @@ def read_portfolio(directory):
 # Writing --------------------------------------------------------------------------------------
 
 
-def _chunks(values):
-    values = list(values)
-    size = min(connection.features.max_query_params or 5000, 5000)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _existing(queryset, key, keys, *columns):
-    """{key: (columns…)} for the rows of `queryset` whose `key` is in `keys` (chunked IN)."""
-    found = {}
-    for chunk in _chunks(keys):
-        for row in queryset.filter(**{f"{key}__in": chunk}).values_list(key, *columns):
-            found[row[0]] = row[1:]
-    return found
-
-
 def _write_measures(portfolio, report):
     existing = {
         measure.code: measure for measure in Measure.objects.filter(code__in=portfolio.measures)
@@ -599,7 +381,8 @@ def _write_measures(portfolio, report):
 
 def _write_members(member_ids, report):
     known = {
-        key: pk for key, (pk,) in _existing(Member.objects, "member_id", member_ids, "pk").items()
+        key: pk
+        for key, (pk,) in existing_rows(Member.objects, "member_id", member_ids, "pk").items()
     }
     new = sorted(set(member_ids) - known.keys())
     Member.objects.bulk_create(
@@ -608,7 +391,7 @@ def _write_members(member_ids, report):
     report.members.created = len(new)
     report.members.unchanged = len(known)
     known.update(
-        (key, pk) for key, (pk,) in _existing(Member.objects, "member_id", new, "pk").items()
+        (key, pk) for key, (pk,) in existing_rows(Member.objects, "member_id", new, "pk").items()
     )
     return known
 
@@ -625,7 +408,7 @@ INTERVENTION_COLUMNS = (
 
 
 def _write_interventions(portfolio, measure_pks, member_pks, report):
-    existing = _existing(
+    existing = existing_rows(
         Intervention.objects, "external_id", portfolio.interventions, "pk", *INTERVENTION_COLUMNS
     )
     pks = {}
@@ -676,7 +459,7 @@ def _open_gap_work(portfolio):
 
 
 def _write_open_gaps(open_work, measure_pks, member_pks, report):
-    existing = _existing(Intervention.objects, "external_id", open_work, "pk")
+    existing = existing_rows(Intervention.objects, "external_id", open_work, "pk")
     new = [
         Intervention(
             external_id=external_id,
@@ -716,7 +499,9 @@ def import_hedis_portfolio(directory, *, actor=None, dry_run=False, today=None):
         created = [key for key in (*portfolio.interventions, *open_work) if key not in pks]
         pks.update(
             (key, pk)
-            for key, (pk,) in _existing(Intervention.objects, "external_id", created, "pk").items()
+            for key, (pk,) in existing_rows(
+                Intervention.objects, "external_id", created, "pk"
+            ).items()
         )
         report.intervention_ids = sorted(pks.values())
         report.priorities_refreshed = services.refresh_priorities(today)

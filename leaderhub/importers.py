@@ -58,18 +58,11 @@ statement. Rows already holding the file's values are not written, so re-running
 changes nothing. One AuditEvent (import) records the run and the visits it covered.
 """
 
-import csv
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
-from django.core.validators import URLValidator
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
 from leaderhub.models import (
     Market,
@@ -81,11 +74,18 @@ from leaderhub.models import (
     Visit,
 )
 from opsintel.audit import Action, record_event
+from opsintel.csvimport import (
+    MAX_ERRORS,
+    Errors,
+    InvalidImport,
+    Row,
+    TableCounts,
+    chunks,
+    read_rows,
+    show,
+)
 
-MAX_ERRORS = 50
 CHUNK = 5_000  # rows read, looked up and upserted at a time
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*")
 
 MARKET_GROUPS = "market_groups.csv"
 MARKETS = "markets.csv"
@@ -134,27 +134,12 @@ COLUMNS = {
 }
 FILES = tuple(COLUMNS)  # also the order files are checked and written in
 
-TRUE = frozenset({"true", "t", "yes", "y", "1"})
-FALSE = frozenset({"false", "f", "no", "n", "0"})
-MAX_BIGINT = 2**63 - 1
-_url = URLValidator()
-
 
 def _max_length(model, name):
     return model._meta.get_field(name).max_length
 
 
 # Results and errors ---------------------------------------------------------------------------
-
-
-@dataclass
-class TableCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __str__(self):
-        return f"{self.created:,} created, {self.updated:,} updated, {self.unchanged:,} unchanged"
 
 
 @dataclass
@@ -172,232 +157,6 @@ class ImportReport:
         for name, counts in self.tables.items():
             lines.append(f"  {name.ljust(width)}  {self.rows_read[name]:,} rows: {counts}")
         return lines
-
-
-class InvalidImport(ValidationError):
-    """The files cannot be imported; `messages` lists why (file, row, column, value)."""
-
-    def __init__(self, errors, total):
-        self.error_count = total
-        shown = list(errors)
-        if total > len(shown):
-            shown.append(f"… and {total - len(shown):,} more errors not shown.")
-        super().__init__(shown)
-
-
-class _Errors:
-    def __init__(self, limit=MAX_ERRORS):
-        self.limit = limit
-        self.shown = []
-        self.total = 0
-
-    def add(self, message):
-        self.total += 1
-        if len(self.shown) < self.limit:
-            self.shown.append(message)
-
-    def __bool__(self):
-        return self.total > 0
-
-
-# Reading one file -------------------------------------------------------------------------------
-
-
-def _show(value, limit=40):
-    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
-
-
-def _first_non_utf8_row(path):
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return number, line[exc.start]
-    return None, None
-
-
-def _read(path, errors):
-    """Yield (row number, {column: stripped text}) for each data row of one CSV file.
-
-    Problems with the file as a whole (not UTF-8, wrong header, unreadable CSV) and rows with
-    too many or too few values go to `errors` and are not yielded.
-    """
-    name = path.name
-    expected = COLUMNS[name]
-    number = 1
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [column.strip() for column in reader.fieldnames or []]
-            if not header:
-                errors.add(
-                    f"{name}: the file is empty; expected the columns {', '.join(expected)}."
-                )
-                return
-            reader.fieldnames = header
-            missing = [column for column in expected if column not in header]
-            extra = [column for column in header if column not in expected]
-            doubled = sorted({column for column in header if header.count(column) > 1})
-            if missing or extra or doubled:
-                problems = []
-                if missing:
-                    problems.append("missing column(s) " + ", ".join(missing))
-                if extra:
-                    problems.append("unexpected column(s) " + ", ".join(map(repr, extra)))
-                if doubled:
-                    problems.append("repeated column(s) " + ", ".join(doubled))
-                errors.add(
-                    f"{name}: {'; '.join(problems)}. The header must have exactly these "
-                    f"columns: {', '.join(expected)}."
-                )
-                return
-            for number, row in enumerate(reader, start=2):
-                if None in row or None in row.values():
-                    given = sum(value is not None for value in row.values()) + len(
-                        row.get(None, ())
-                    )
-                    errors.add(f"{name} row {number}: {given} values for {len(header)} columns.")
-                    continue
-                yield number, {column: value.strip() for column, value in row.items()}
-    except UnicodeDecodeError:
-        row, byte = _first_non_utf8_row(path)
-        where = f" row {row} (byte 0x{byte:02x})" if row else ""
-        errors.add(
-            f'{name}{where}: the file is not UTF-8 text. Save it as UTF-8 ("CSV UTF-8") and '
-            "import again."
-        )
-    except csv.Error as exc:
-        errors.add(f"{name} row {number + 1}: not readable as CSV ({exc}).")
-    except OSError as exc:
-        errors.add(f"{name}: cannot be read ({exc.strerror or exc}).")
-
-
-class _Row:
-    """Typed access to one row's values; each bad value adds one error naming file and row."""
-
-    def __init__(self, name, number, values, errors):
-        self.name = name
-        self.number = number
-        self.values = values
-        self.errors = errors
-        self.ok = True
-
-    def error(self, message):
-        self.ok = False
-        self.errors.add(f"{self.name} row {self.number}: {message}.")
-
-    def text(self, column, *, max_length, required=False):
-        value = self.values[column]
-        if not value and required:
-            self.error(f"{column} is empty")
-        elif len(value) > max_length:
-            self.error(f"{column} {_show(value)} is longer than {max_length} characters")
-        return value
-
-    def integer(self, column, *, required=True, low=0, high=MAX_BIGINT, default=None):
-        value = self.values[column]
-        if not value:
-            if required:
-                self.error(f"{column} is empty")
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            self.error(f"{column} {_show(value)} is not a whole number")
-            return None
-        if not low <= number <= high:
-            self.error(f"{column} {number} is outside {low}–{high}")
-            return None
-        return number
-
-    def decimal(self, column, *, places, max_digits):
-        """A non-negative number with at most `places` decimals that fits `max_digits`."""
-        value = self.values[column]
-        if not value:
-            return None
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            self.error(f"{column} {_show(value)} is not a number")
-            return None
-        if number < 0:
-            self.error(f"{column} {_show(value)} is negative")
-            return None
-        if number >= Decimal(10) ** (max_digits - places):
-            self.error(f"{column} {_show(value)} is too large")
-            return None
-        step = Decimal(1).scaleb(-places)
-        if number.quantize(step, rounding=ROUND_DOWN) != number:
-            self.error(f"{column} {_show(value)} has more than {places} decimal places")
-            return None
-        return number.quantize(step)
-
-    def boolean(self, column, *, empty=False):
-        value = self.values[column].casefold()
-        if not value:
-            return empty
-        if value in TRUE:
-            return True
-        if value in FALSE:
-            return False
-        self.error(f"{column} {_show(self.values[column])} is not true or false")
-        return None
-
-    def date(self, column):
-        value = self.values[column]
-        if not value:
-            self.error(f"{column} is empty")
-            return None
-        try:
-            if not ISO_DATE.fullmatch(value):
-                raise ValueError(value)
-            return date.fromisoformat(value)
-        except ValueError:
-            self.error(f"{column} {_show(value)} is not a date (YYYY-MM-DD)")
-            return None
-
-    def datetime(self, column):
-        """An aware datetime in UTC; a value without an offset is local (settings.TIME_ZONE)."""
-        value = self.values[column]
-        if not value:
-            self.error(f"{column} is empty")
-            return None
-        try:
-            if not ISO_DATETIME.fullmatch(value):
-                raise ValueError(value)
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            self.error(
-                f"{column} {_show(value)} is not an ISO 8601 date and time "
-                "(YYYY-MM-DDTHH:MM[:SS][±HH:MM or Z])"
-            )
-            return None
-        if timezone.is_naive(moment):
-            moment = timezone.make_aware(moment, timezone.get_default_timezone())
-        return moment.astimezone(UTC)
-
-    def choice(self, column, allowed):
-        value = self.values[column]
-        if value.casefold() not in allowed:
-            self.error(f"{column} {_show(value)} is not one of {', '.join(allowed)}")
-            return None
-        return value.casefold()
-
-    def url(self, column, *, max_length):
-        value = self.text(column, max_length=max_length)
-        if value:
-            try:
-                _url(value)
-            except ValidationError:
-                self.error(f"{column} {_show(value)} is not a URL")
-        return value
-
-    def ends_after(self, start, end):
-        if start is not None and end is not None and end <= start:
-            self.error(f"end {self.values['end']} is not after start {self.values['start']}")
 
 
 # Parsing rows: one function per file, used when checking and again when writing -------------------
@@ -423,7 +182,7 @@ class _Refs:
     def market(self, row, column="market"):
         value = row.values[column]
         if self.checking and value and value not in self.markets:
-            row.error(f"{column} {_show(value)} is not in {MARKETS} nor an existing market")
+            row.error(f"{column} {show(value)} is not in {MARKETS} nor an existing market")
         elif not value:
             row.error(f"{column} is empty")
         return value
@@ -436,21 +195,21 @@ class _Refs:
 
 
 def _group(row, refs):
-    name = row.text("name", max_length=_max_length(MarketGroup, "name"), required=True)
-    short = row.text("short_name", max_length=_max_length(MarketGroup, "short_name"), required=True)
+    name = row.text("name", max_length=_max_length(MarketGroup, "name"))
+    short = row.text("short_name", max_length=_max_length(MarketGroup, "short_name"))
     if refs.checking and short:
         refs.groups.add(short)
     return (short,), {"short_name": short, "name": name}
 
 
 def _market(row, refs):
-    name = row.text("name", max_length=_max_length(Market, "name"), required=True)
-    short = row.text("short_name", max_length=_max_length(Market, "short_name"), required=True)
+    name = row.text("name", max_length=_max_length(Market, "name"))
+    short = row.text("short_name", max_length=_max_length(Market, "short_name"))
     group = row.values["market_group"]
     if not group:
         row.error("market_group is empty")
     elif refs.checking and group not in refs.groups:
-        row.error(f"market_group {_show(group)} is not in {MARKET_GROUPS} nor an existing group")
+        row.error(f"market_group {show(group)} is not in {MARKET_GROUPS} nor an existing group")
     if refs.checking and short:
         refs.markets.add(short)
     return (short,), {"short_name": short, "name": name, "market_group": group}
@@ -460,10 +219,10 @@ def _provider(row, refs):
     pk = row.integer("id", low=1)
     values = {
         "id": pk,
-        "first_name": row.text("first_name", max_length=_max_length(Provider, "first_name")),
-        "last_name": row.text(
-            "last_name", max_length=_max_length(Provider, "last_name"), required=True
+        "first_name": row.text(
+            "first_name", max_length=_max_length(Provider, "first_name"), required=False
         ),
+        "last_name": row.text("last_name", max_length=_max_length(Provider, "last_name")),
         "avatar_url": row.url("avatar_url", max_length=_max_length(Provider, "avatar_url")),
         "job_title": row.choice("job_title", Provider.Position.values),
     }
@@ -494,17 +253,21 @@ def _visit(row, refs):
         "chief_complaint",
         "diagnosis",
     ):
-        values[column] = row.text(column, max_length=_max_length(Visit, column))
-    values["on_scene_minutes"] = row.decimal("on_scene_minutes", places=2, max_digits=7)
+        values[column] = row.text(column, max_length=_max_length(Visit, column), required=False)
+    values["on_scene_minutes"] = row.decimal(
+        "on_scene_minutes", places=2, max_digits=7, required=False
+    )
     values["chart_closed_24h"] = row.boolean("chart_closed_24h", empty=None)
     values["survey_captured"] = row.boolean("survey_captured")
     values["nps_score"] = row.integer("nps_score", required=False, high=10)
     values["escalated"] = row.boolean("escalated")
     values["escalation_reason"] = row.text(
-        "escalation_reason", max_length=_max_length(Visit, "escalation_reason")
+        "escalation_reason", max_length=_max_length(Visit, "escalation_reason"), required=False
     )
     values["abx_prescribed"] = row.boolean("abx_prescribed")
-    values["abx_details"] = row.text("abx_details", max_length=_max_length(Visit, "abx_details"))
+    values["abx_details"] = row.text(
+        "abx_details", max_length=_max_length(Visit, "abx_details"), required=False
+    )
     return (crid, provider), values
 
 
@@ -576,8 +339,8 @@ KEY_NAMES = {
 def _rows(path, refs, errors):
     """Yield (number, key, values) for the good rows of one file."""
     parse = PARSERS[path.name]
-    for number, values in _read(path, errors):
-        row = _Row(path.name, number, values, errors)
+    for number, values in read_rows(path, COLUMNS[path.name], errors):
+        row = Row(path.name, number, values, errors)
         key, parsed = parse(row, refs)
         if row.ok:
             yield number, key, parsed
@@ -618,20 +381,18 @@ def _check_unique_names(path, first_row, errors):
     """Names are unique too: a file's name must not belong to another stored short name."""
     model = MarketGroup if path.name == MARKET_GROUPS else Market
     in_file = {}
-    for number, values in _read(path, _Errors()):
+    for number, values in read_rows(path, COLUMNS[path.name], Errors()):
         in_file.setdefault(values["name"], []).append((number, values["short_name"]))
     stored = dict(model.objects.values_list("name", "short_name"))
     renamed = {short for (short,) in first_row}
     for name, rows in in_file.items():
         if len({short for _, short in rows}) > 1:
-            errors.add(
-                f"{path.name} row {rows[1][0]}: name {_show(name)} also on row {rows[0][0]}."
-            )
+            errors.add(f"{path.name} row {rows[1][0]}: name {show(name)} also on row {rows[0][0]}.")
         owner = stored.get(name)
         if owner is not None and owner != rows[0][1] and owner not in renamed:
             errors.add(
-                f"{path.name} row {rows[0][0]}: name {_show(name)} belongs to the existing "
-                f"short_name {_show(owner)}."
+                f"{path.name} row {rows[0][0]}: name {show(name)} belongs to the existing "
+                f"short_name {show(owner)}."
             )
 
 
@@ -648,15 +409,15 @@ def check_files(directory):
         raise InvalidImport(
             [f"{directory} holds none of the Leader Hub files ({', '.join(FILES)})."], 1
         )
-    errors = _Errors()
+    errors = Errors()
     refs = _Refs()
     rows_read = {name: _check_file(directory / name, refs, errors) for name in present}
     if refs.missing_shifts:
         stored = set()
         ids = sorted(refs.missing_shifts)
-        for start in range(0, len(ids), CHUNK):
+        for chunk in chunks(ids, CHUNK):
             stored.update(
-                ProviderShift.objects.filter(shift_team_id__in=ids[start : start + CHUNK])
+                ProviderShift.objects.filter(shift_team_id__in=chunk)
                 .values_list("shift_team_id", flat=True)
             )  # fmt: skip
         for shift_id in ids:
@@ -795,7 +556,7 @@ def _write_file(path, refs, pks, report):
             report.visit_ids.extend(written.values())
         chunk.clear()
 
-    for _, _, values in _rows(path, refs, _Errors()):
+    for _, _, values in _rows(path, refs, Errors()):
         chunk.append(values)
         if len(chunk) >= CHUNK:
             flush()
