@@ -59,8 +59,37 @@ WEEK_CHANGE_FIGURES = (
 )
 
 
-def _visit_figures_sql(keys, tag):
-    """SELECT of the visit figures per partition as of the date bound to %(as_of_<tag>)s."""
+def _windows_sql(keys):
+    """CTEs `now_window` and `prev_window`: each partition's last 80 visits as of the date and
+    as of 7 days earlier, from ONE ranking of the visits.
+
+    Visits are ranked newest first; `newer` counts a partition's visits after the week-ago
+    date. Those come first in the ranking, so a visit's rank among the week-ago visits is its
+    rank minus `newer`: both windows come from the same sort.
+    """
+    k = ", ".join(keys)
+    return f"""
+    ranked AS (
+        SELECT {k}, service_date, on_scene_minutes, chart_closed_24h, survey_captured,
+               escalated, abx_prescribed, nps_score,
+               ROW_NUMBER() OVER (
+                   PARTITION BY {k} ORDER BY service_date DESC, care_request_id DESC, id DESC
+               ) AS recency,
+               SUM(CASE WHEN service_date > %(as_of_prev)s THEN 1 ELSE 0 END)
+                   OVER (PARTITION BY {k}) AS newer
+        FROM leaderhub_visit
+        WHERE service_date <= %(as_of_now)s
+    ),
+    now_window AS (SELECT * FROM ranked WHERE recency <= {WINDOW_VISITS}),
+    prev_window AS (
+        SELECT * FROM ranked
+        WHERE service_date <= %(as_of_prev)s AND recency - newer <= {WINDOW_VISITS}
+    )
+    """
+
+
+def _visit_figures_sql(keys, window):
+    """The visit figures per partition of one window CTE."""
     k = ", ".join(keys)
     return f"""
     SELECT {k},
@@ -78,20 +107,13 @@ def _visit_figures_sql(keys, tag):
             - SUM(CASE WHEN nps_score <= 6 THEN 1.0 ELSE 0.0 END))
             * 100.0 / NULLIF(COUNT(nps_score), 0) AS nps,
            AVG(nps_score * 1.0) AS nps_average
-    FROM (
-        SELECT v.*, ROW_NUMBER() OVER (
-                   PARTITION BY {k} ORDER BY service_date DESC, care_request_id DESC, id DESC
-               ) AS recency
-        FROM leaderhub_visit v
-        WHERE service_date <= %(as_of_{tag})s
-    ) recent
-    WHERE recency <= {WINDOW_VISITS}
+    FROM {window}
     GROUP BY {k}
     """
 
 
-def _median_sql(keys, tag):
-    """Median on-scene minutes of the window: the middle value, or the mean of the two
+def _median_sql(keys, window):
+    """Median on-scene minutes of one window CTE: the middle value, or the mean of the two
     middle values, found with ROW_NUMBER and COUNT windows (no percentile function needed)."""
     k = ", ".join(keys)
     return f"""
@@ -100,14 +122,8 @@ def _median_sql(keys, tag):
         SELECT {k}, on_scene_minutes,
                ROW_NUMBER() OVER (PARTITION BY {k} ORDER BY on_scene_minutes) AS position,
                COUNT(*) OVER (PARTITION BY {k}) AS n
-        FROM (
-            SELECT v.*, ROW_NUMBER() OVER (
-                       PARTITION BY {k} ORDER BY service_date DESC, care_request_id DESC, id DESC
-                   ) AS recency
-            FROM leaderhub_visit v
-            WHERE service_date <= %(as_of_{tag})s
-        ) recent
-        WHERE recency <= {WINDOW_VISITS} AND on_scene_minutes IS NOT NULL
+        FROM {window}
+        WHERE on_scene_minutes IS NOT NULL
     ) ordered
     WHERE position IN ((n + 1) / 2, (n + 2) / 2)
     GROUP BY {k}
@@ -158,19 +174,20 @@ def _upsert_sql(model, keys):
     ]
     updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
     return f"""
+    WITH {_windows_sql(keys)}
     INSERT INTO {table} ({", ".join(columns)})
     SELECT {", ".join(select)}
     FROM (
-        SELECT DISTINCT {k} FROM leaderhub_visit WHERE service_date <= %(as_of_now)s
+        SELECT {k} FROM now_window WHERE recency = 1
         UNION
         SELECT DISTINCT {k} FROM leaderhub_providershift
         WHERE service_date <= %(as_of_now)s AND service_date > %(on_task_from_now)s
     ) p
-    LEFT JOIN ({_visit_figures_sql(keys, "now")}) c ON {joined("c")}
-    LEFT JOIN ({_median_sql(keys, "now")}) m ON {joined("m")}
+    LEFT JOIN ({_visit_figures_sql(keys, "now_window")}) c ON {joined("c")}
+    LEFT JOIN ({_median_sql(keys, "now_window")}) m ON {joined("m")}
     LEFT JOIN ({_on_task_sql(keys, "now")}) t ON {joined("t")}
-    LEFT JOIN ({_visit_figures_sql(keys, "prev")}) cp ON {joined("cp")}
-    LEFT JOIN ({_median_sql(keys, "prev")}) mp ON {joined("mp")}
+    LEFT JOIN ({_visit_figures_sql(keys, "prev_window")}) cp ON {joined("cp")}
+    LEFT JOIN ({_median_sql(keys, "prev_window")}) mp ON {joined("mp")}
     LEFT JOIN ({_on_task_sql(keys, "prev")}) tp ON {joined("tp")}
     WHERE true
     ON CONFLICT ({k}) DO UPDATE SET {updates}
@@ -195,6 +212,11 @@ def refresh_rollups(as_of=None):
     }
     counts = {}
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Sorting a table's visits in memory instead of on disk; JIT compiles longer than
+            # these statements gain from it.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL jit = off")
         for model, keys in TABLES:
             cursor.execute(_upsert_sql(model, keys), params)
             # Partitions without data as of this date (a re-run for an earlier date) go.
