@@ -143,7 +143,36 @@ def _on_task_sql(keys, tag):
     """
 
 
-def _upsert_sql(model, keys):
+_VISIT_COLUMNS = (
+    "service_date, on_scene_minutes, chart_closed_24h, survey_captured, escalated, "
+    "abx_prescribed, nps_score"
+)
+
+
+def _provider_windows_lateral_sql():
+    """PostgreSQL only: each provider's two windows read straight from the
+    (provider, service date, care request) index, 80 rows a provider, instead of ranking
+    every visit. Same rows as `_windows_sql(("provider_id",))`."""
+
+    def window(bound):
+        return f"""
+        SELECT p.id AS provider_id, v.*, 1 AS recency
+        FROM leaderhub_provider p
+        CROSS JOIN LATERAL (
+            SELECT {_VISIT_COLUMNS} FROM leaderhub_visit
+            WHERE provider_id = p.id AND service_date <= %({bound})s
+            ORDER BY service_date DESC, care_request_id DESC, id DESC
+            LIMIT {WINDOW_VISITS}
+        ) v
+        """
+
+    return f"""
+    now_window AS ({window("as_of_now")}),
+    prev_window AS ({window("as_of_prev")})
+    """
+
+
+def _upsert_sql(model, keys, *, lateral=False):
     table = model._meta.db_table
     k = ", ".join(keys)
 
@@ -174,11 +203,11 @@ def _upsert_sql(model, keys):
     ]
     updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name not in keys)
     return f"""
-    WITH {_windows_sql(keys)}
+    WITH {_provider_windows_lateral_sql() if lateral else _windows_sql(keys)}
     INSERT INTO {table} ({", ".join(columns)})
     SELECT {", ".join(select)}
     FROM (
-        SELECT {k} FROM now_window WHERE recency = 1
+        SELECT DISTINCT {k} FROM now_window
         UNION
         SELECT DISTINCT {k} FROM leaderhub_providershift
         WHERE service_date <= %(as_of_now)s AND service_date > %(on_task_from_now)s
@@ -218,7 +247,8 @@ def refresh_rollups(as_of=None):
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL jit = off")
         for model, keys in TABLES:
-            cursor.execute(_upsert_sql(model, keys), params)
+            lateral = connection.vendor == "postgresql" and keys == ("provider_id",)
+            cursor.execute(_upsert_sql(model, keys, lateral=lateral), params)
             # Partitions without data as of this date (a re-run for an earlier date) go.
             model.objects.exclude(as_of=as_of).delete()
             counts[model._meta.db_table] = model.objects.count()
