@@ -24,13 +24,17 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/activate
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-prod
 
-run: $(VENV)/.installed-prod
+# Local development settings, git-ignored; real environment variables win over it.
+.env:
+	printf '# Local development settings (git-ignored). Real environment variables win.\nDEBUG=1\n' > .env
+
+run: $(VENV)/.installed-prod .env
 	$(RUN_ENV) $(PY) manage.py migrate --no-input
 	$(RUN_ENV) $(PY) manage.py seed_demo --size small
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev .env
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -51,6 +51,21 @@ def env_list(name, default=()):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def read_env_file(path):
+    """Developer convenience: KEY=VALUE lines of a git-ignored `.env` (which `make run` and
+    `make test` create with DEBUG=1), so `manage.py` works without exporting anything. Real
+    environment variables always win; servers simply have no such file."""
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            os.environ.setdefault(key.strip(), value.strip())
+
+
+read_env_file(BASE_DIR / ".env")
+
 DEBUG = env_bool("DEBUG", default=False)
 
 SECRET_KEY = env_str("SECRET_KEY")

@@ -60,3 +60,16 @@ def test_deploy_check_flags_a_production_server_left_on_http():
         SECURE_SSL_REDIRECT="0",
     )
     assert "security.W008" in result.stderr + result.stdout
+
+
+def test_a_local_env_file_fills_in_but_never_overrides(tmp_path, monkeypatch):
+    from opsintel.settings import read_env_file
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("# comment\nOPSINTEL_TEST_A=from-file\nOPSINTEL_TEST_B = file\n")
+    monkeypatch.delenv("OPSINTEL_TEST_A", raising=False)
+    monkeypatch.setenv("OPSINTEL_TEST_B", "from-environment")
+    read_env_file(env_file)
+    assert os.environ["OPSINTEL_TEST_A"] == "from-file"
+    assert os.environ["OPSINTEL_TEST_B"] == "from-environment"
+    monkeypatch.delenv("OPSINTEL_TEST_A")
