@@ -344,6 +344,12 @@ OPSINTEL_DEMO_PASSWORD = env_str("DEMO_PASSWORD", "opsintel-demo")
 CAMPAIGN_CAPACITY_PER_FTE_MONTH = env_int("CAMPAIGN_CAPACITY_PER_FTE_MONTH", 50)
 CAMPAIGN_MIN_MEASURE_HISTORY = env_int("CAMPAIGN_MIN_MEASURE_HISTORY", 20)
 
+# Advocacy: the SLA in days (per case type overrides), and how much a case of each complexity
+# weighs in an advocate's caseload.
+ADVOCACY_DEFAULT_SLA_DAYS = env_int("ADVOCACY_SLA_DAYS", 7)
+ADVOCACY_SLA_DAYS = {}  # e.g. {"prior_authorization": 10}
+ADVOCACY_COMPLEXITY_WEIGHTS = {"low": 1.0, "medium": 1.5, "high": 2.0}
+
 # Leader Hub: goals the market cards are coloured against (rates in %, on-scene in minutes).
 LEADERHUB_GOALS = {
     "on_scene_time": 45.0,
