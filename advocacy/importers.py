@@ -71,7 +71,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 
 from advocacy.models import (
     Advocate,
@@ -83,16 +82,17 @@ from advocacy.models import (
     PatientFeedback,
 )
 from advocacy.services import clean_metadata
-from opsintel.audit import Action, record_event
 from opsintel.csvimport import (
     Errors,
     InvalidImport,
     Row,
     TableCounts,
+    audit_import,
     chunks,
     existing_rows,
     read_rows,
     show,
+    writing,
 )
 
 CHUNK = 2_000  # rows looked up and upserted at a time
@@ -536,58 +536,46 @@ def import_advocacy(directory, *, actor=None, dry_run=False):
         rows_read={name: len(rows) for name, rows in parsed.items()},
         dry_run=dry_run,
     )
-    try:
-        with transaction.atomic():
-            pks = {}
-            for name, rows in parsed.items():
-                values = {}
-                if name == CASES:
-                    patients = _pks(
-                        Patient, {v["patient"] for _, v in rows.values()}, pks.get(PATIENTS, {})
-                    )
+    with writing(dry_run=dry_run):
+        pks = {}
+        for name, rows in parsed.items():
+            values = {}
+            if name == CASES:
+                patients = _pks(
+                    Patient, {v["patient"] for _, v in rows.values()}, pks.get(PATIENTS, {})
+                )
+                advocates = _pks(
+                    Advocate, {v["advocate"] for _, v in rows.values()}, pks.get(ADVOCATES, {})
+                )
+            elif name in (INTERACTIONS, EVENTS, FEEDBACK):
+                cases = _pks(Case, {v["case"] for _, v in rows.values()}, pks.get(CASES, {}))
+                if name == INTERACTIONS:
                     advocates = _pks(
-                        Advocate, {v["advocate"] for _, v in rows.values()}, pks.get(ADVOCATES, {})
+                        Advocate,
+                        {v["advocate"] for _, v in rows.values()},
+                        pks.get(ADVOCATES, {}),
                     )
+            for source_id, (_, row) in rows.items():
+                row = dict(row)
+                if name == CASES:
+                    row["patient_id"] = patients[row.pop("patient")]
+                    row["advocate_id"] = advocates.get(row.pop("advocate"))
                 elif name in (INTERACTIONS, EVENTS, FEEDBACK):
-                    cases = _pks(Case, {v["case"] for _, v in rows.values()}, pks.get(CASES, {}))
+                    row["case_id"] = cases[row.pop("case")]
                     if name == INTERACTIONS:
-                        advocates = _pks(
-                            Advocate,
-                            {v["advocate"] for _, v in rows.values()},
-                            pks.get(ADVOCATES, {}),
-                        )
-                for source_id, (_, row) in rows.items():
-                    row = dict(row)
-                    if name == CASES:
-                        row["patient_id"] = patients[row.pop("patient")]
                         row["advocate_id"] = advocates.get(row.pop("advocate"))
-                    elif name in (INTERACTIONS, EVENTS, FEEDBACK):
-                        row["case_id"] = cases[row.pop("case")]
-                        if name == INTERACTIONS:
-                            row["advocate_id"] = advocates.get(row.pop("advocate"))
-                    values[source_id] = {field: row[field] for field in FIELDS[name]}
-                counts = report.tables[name] = TableCounts()
-                pks[name] = _upsert(MODELS[name], FIELDS[name], values, counts)
-            if CASES in parsed:
-                derived = _derived_events(parsed[CASES], parsed.get(EVENTS, {}), pks[CASES])
-                counts = report.tables[DERIVED_EVENTS] = TableCounts()
-                _upsert(CaseEvent, FIELDS[EVENTS], derived, counts)
-            record_event(
-                Action.IMPORT,
-                actor=actor,
-                model=Case if CASES in parsed else MODELS[next(iter(parsed))],
-                object_ids=list(pks.get(CASES, {}).values()),
-                description=f"Advocacy import from {directory.name}: "
-                + "; ".join(
-                    f"{name.removesuffix('.csv')} {counts.created} created, "
-                    f"{counts.updated} updated"
-                    for name, counts in report.tables.items()
-                ),
-            )
-            if dry_run:
-                transaction.set_rollback(True)
-    except IntegrityError as exc:
-        raise InvalidImport(
-            [f"The database refused the import, nothing was written: {exc}"], 1
-        ) from exc
+                values[source_id] = {field: row[field] for field in FIELDS[name]}
+            counts = report.tables[name] = TableCounts()
+            pks[name] = _upsert(MODELS[name], FIELDS[name], values, counts)
+        if CASES in parsed:
+            derived = _derived_events(parsed[CASES], parsed.get(EVENTS, {}), pks[CASES])
+            counts = report.tables[DERIVED_EVENTS] = TableCounts()
+            _upsert(CaseEvent, FIELDS[EVENTS], derived, counts)
+        audit_import(
+            actor=actor,
+            model=Case if CASES in parsed else MODELS[next(iter(parsed))],
+            object_ids=list(pks.get(CASES, {}).values()),
+            source=f"Advocacy import from {directory.name}",
+            tables=report.tables,
+        )
     return report

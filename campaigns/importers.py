@@ -54,19 +54,18 @@ again, so a second run of the same files changes nothing and reports everything 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
-
 from campaigns import services
 from campaigns.models import Intervention, Measure, Member
-from opsintel.audit import Action, record_event
 from opsintel.csvimport import (
     Errors,
     InvalidImport,
     Row,
     TableCounts,
+    audit_import,
     existing_rows,
     read_rows,
     show,
+    writing,
 )
 
 Status = Intervention.Status
@@ -491,7 +490,7 @@ def import_hedis_portfolio(directory, *, actor=None, dry_run=False, today=None):
     member_ids = {row[0] for row in portfolio.interventions.values()}
     member_ids.update(member_id for member_id, _, _ in open_work.values())
 
-    with transaction.atomic():
+    with writing(dry_run=dry_run):
         measure_pks = _write_measures(portfolio, report)
         member_pks = _write_members(member_ids, report)
         pks = _write_interventions(portfolio, measure_pks, member_pks, report)
@@ -505,19 +504,16 @@ def import_hedis_portfolio(directory, *, actor=None, dry_run=False, today=None):
         )
         report.intervention_ids = sorted(pks.values())
         report.priorities_refreshed = services.refresh_priorities(today)
-        record_event(
-            Action.IMPORT,
+        audit_import(
             actor=actor,
             model=Intervention,
             object_ids=report.intervention_ids,
-            description=(
-                f"HEDIS import from {Path(directory).name}: interventions "
-                f"{report.interventions.created} created, {report.interventions.updated} updated, "
-                f"{report.interventions.unchanged} unchanged; open gaps "
-                f"{report.open_gaps.created} created; members {report.members.created} created; "
-                f"measures {report.measures.created} created, {report.measures.updated} updated"
-            ),
+            source=f"HEDIS import from {Path(directory).name}",
+            tables={
+                "measures": report.measures,
+                "members": report.members,
+                "interventions": report.interventions,
+                "open gaps": report.open_gaps,
+            },
         )
-        if dry_run:
-            transaction.set_rollback(True)
     return report

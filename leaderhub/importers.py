@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.management.color import no_style
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from leaderhub.models import (
     Market,
@@ -73,16 +73,17 @@ from leaderhub.models import (
     ShiftBreakdown,
     Visit,
 )
-from opsintel.audit import Action, record_event
 from opsintel.csvimport import (
     MAX_ERRORS,
     Errors,
     InvalidImport,
     Row,
     TableCounts,
+    audit_import,
     chunks,
     read_rows,
     show,
+    writing,
 )
 
 CHUNK = 5_000  # rows read, looked up and upserted at a time
@@ -584,30 +585,18 @@ def import_leaderhub(directory, *, actor=None, dry_run=False):
     rows_read = check_files(directory)
     report = ImportReport(directory=str(directory), rows_read=rows_read, dry_run=dry_run)
     refs = _Refs(checking=False)
-    try:
-        with transaction.atomic():
-            pks = {
-                "groups": dict(MarketGroup.objects.values_list("short_name", "pk")),
-                "markets": dict(Market.objects.values_list("short_name", "pk")),
-            }
-            for name in rows_read:
-                _write_file(directory / name, refs, pks, report)
-            record_event(
-                Action.IMPORT,
-                actor=actor,
-                model=Visit if VISITS in rows_read else TABLES[next(iter(rows_read))].model,
-                object_ids=report.visit_ids,
-                description=f"Leader Hub import from {directory.name}: "
-                + "; ".join(
-                    f"{name.removesuffix('.csv')} {counts.created} created, "
-                    f"{counts.updated} updated"
-                    for name, counts in report.tables.items()
-                ),
-            )
-            if dry_run:
-                transaction.set_rollback(True)
-    except IntegrityError as exc:
-        raise InvalidImport(
-            [f"The database refused the import, nothing was written: {exc}"], 1
-        ) from exc
+    with writing(dry_run=dry_run):
+        pks = {
+            "groups": dict(MarketGroup.objects.values_list("short_name", "pk")),
+            "markets": dict(Market.objects.values_list("short_name", "pk")),
+        }
+        for name in rows_read:
+            _write_file(directory / name, refs, pks, report)
+        audit_import(
+            actor=actor,
+            model=Visit if VISITS in rows_read else TABLES[next(iter(rows_read))].model,
+            object_ids=report.visit_ids,
+            source=f"Leader Hub import from {directory.name}",
+            tables=report.tables,
+        )
     return report

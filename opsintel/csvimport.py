@@ -37,6 +37,7 @@ A typical parser of one file::
 
 import csv
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
@@ -45,7 +46,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import URLValidator
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 MAX_ERRORS = 50  # messages shown; all are counted
@@ -417,3 +418,35 @@ class ImportCommand(BaseCommand):
         self.stdout.write(self.style.SUCCESS(lines[0]))
         for line in lines[1:]:
             self.stdout.write(line)
+
+
+@contextmanager
+def writing(*, dry_run=False):
+    """The write phase of an import: one transaction, rolled back on a dry run; a constraint
+    the checks missed becomes an InvalidImport instead of a 500, with nothing written."""
+    try:
+        with transaction.atomic():
+            yield
+            if dry_run:
+                transaction.set_rollback(True)
+    except IntegrityError as exc:
+        raise InvalidImport(
+            [f"The database refused the import, nothing was written: {exc}"], 1
+        ) from exc
+
+
+def audit_import(*, actor, model, object_ids, source, tables):
+    """One audit event per import run: `tables` maps a name to its TableCounts."""
+    from opsintel.audit import Action, record_event
+
+    summary = "; ".join(
+        f"{name.removesuffix('.csv')} {counts.created} created, {counts.updated} updated"
+        for name, counts in tables.items()
+    )
+    return record_event(
+        Action.IMPORT,
+        actor=actor,
+        model=model,
+        object_ids=object_ids,
+        description=f"{source}: {summary}",
+    )
