@@ -256,3 +256,230 @@ class PatientFeedback(models.Model):
 
     def __str__(self):
         return f"CSAT {self.csat} for {self.case}"
+
+
+# --- Rollup tables (advocacy.rollups): refreshed together as of one moment. -----------------
+
+
+class CaseFactQuerySet(ScopedQuerySet):
+    def scope_for(self, user):
+        if leads_operations(user):
+            return self.all()
+        return self.filter(advocate__user=user)
+
+
+class CaseFact(models.Model):
+    """One row per case: its lifecycle timings and flags as of `as_of` (advocacy.rollups).
+
+    Pages, the API and the KPI tables aggregate these rows; nothing recomputes a flag."""
+
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.CASCADE, related_name="fact"
+    )
+    as_of = models.DateTimeField()
+    # Copies of the case's attributes, so dashboards filter and group without joins.
+    case_type = models.CharField(max_length=30, choices=CaseType.choices)
+    status = models.CharField(max_length=20, choices=Case.Status.choices)
+    urgency = models.CharField(max_length=10, choices=Case.Urgency.choices)
+    complexity = models.CharField(max_length=10, choices=Level.choices)
+    advocate = models.ForeignKey(
+        Advocate, null=True, blank=True, on_delete=models.SET_NULL, related_name="facts"
+    )
+    team = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    missing_docs = models.BooleanField()
+    handoff_count = models.PositiveIntegerField()
+    # Timings from the event log.
+    first_response_at = models.DateTimeField(null=True)
+    resolved_at = models.DateTimeField(null=True)
+    hours_to_first_response = models.FloatField(null=True)
+    days_to_resolution = models.FloatField(null=True)
+    age_days = models.FloatField(help_text="Days from creation to the as-of moment")
+    interaction_count = models.PositiveIntegerField()
+    interaction_minutes = models.PositiveIntegerField()
+    last_touch = models.DateTimeField(help_text="Latest event or interaction")
+    # Flags.
+    is_active = models.BooleanField()
+    escalated = models.BooleanField()
+    ever_resolved = models.BooleanField()
+    reopened = models.BooleanField(help_text="Resolved, then reopened")
+    sla_paused_hours = models.FloatField(default=0)
+    sla_deadline = models.DateTimeField()
+    sla_breached = models.BooleanField()
+    stale = models.BooleanField()
+    csat = models.PositiveSmallIntegerField(null=True)
+
+    objects = CaseFactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-case_id"]
+        indexes = [
+            models.Index(fields=["case_type", "created_at"], name="fact_type_created"),
+            models.Index(fields=["team", "created_at"], name="fact_team_created"),
+            models.Index(fields=["advocate", "is_active"], name="fact_advocate_active"),
+        ]
+
+    def __str__(self):
+        return f"Case {self.case_id} as of {self.as_of:%Y-%m-%d %H:%M}"
+
+
+class KpiFigures(models.Model):
+    """The KPI columns (advocacy.selectors.kpis), shared by the KPI tables."""
+
+    total_cases = models.PositiveIntegerField()
+    active_cases = models.PositiveIntegerField()
+    avg_hours_to_first_response = models.FloatField(null=True)
+    avg_days_to_resolution = models.FloatField(null=True)
+    escalation_rate = models.FloatField(null=True)
+    reopen_rate = models.FloatField(null=True)
+    sla_breach_rate = models.FloatField(null=True)
+    avg_interactions_per_case = models.FloatField(null=True)
+    avg_csat = models.FloatField(null=True)
+    stale_cases = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class CaseTypeKpi(KpiFigures):
+    """KPIs by case type ("" = all types) as of a moment; one set per rollup, kept for trends."""
+
+    as_of = models.DateTimeField(db_index=True)
+    case_type = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["-as_of", "case_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["as_of", "case_type"], name="kpi_as_of_case_type")
+        ]
+
+    def __str__(self):
+        return f"{self.case_type or 'All case types'} as of {self.as_of:%Y-%m-%d %H:%M}"
+
+
+class AdvocateCaseload(models.Model):
+    """Each active advocate's caseload against capacity as of the latest rollup."""
+
+    advocate = models.OneToOneField(
+        Advocate, primary_key=True, on_delete=models.CASCADE, related_name="caseload"
+    )
+    as_of = models.DateTimeField()
+    team = models.CharField(max_length=100, blank=True)
+    capacity = models.PositiveIntegerField()
+    active_cases = models.PositiveIntegerField()
+    weighted_caseload = models.FloatField()
+    utilization = models.FloatField(help_text="Active cases ÷ capacity")
+    weighted_utilization = models.FloatField(help_text="Complexity-weighted caseload ÷ capacity")
+    stale_cases = models.PositiveIntegerField()
+    breached_cases = models.PositiveIntegerField(help_text="Active cases past their SLA")
+
+    objects = AdvocateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-utilization", "advocate__name"]
+
+    def __str__(self):
+        return f"{self.advocate}: {self.active_cases}/{self.capacity}"
+
+    @property
+    def overloaded(self):
+        return self.utilization > 1
+
+
+class BottleneckSegment(models.Model):
+    """Outcome figures for one segment of one bottleneck dimension (missing docs, handoffs,
+    case type, escalation, advocate load) as of the latest rollup."""
+
+    as_of = models.DateTimeField()
+    dimension = models.CharField(max_length=30)
+    segment = models.CharField(max_length=50)
+    position = models.PositiveSmallIntegerField(default=0)
+    cases = models.PositiveIntegerField()
+    avg_days_to_resolution = models.FloatField(null=True)
+    sla_breach_rate = models.FloatField(null=True)
+    avg_csat = models.FloatField(null=True)
+    escalation_rate = models.FloatField(null=True)
+    avg_hours_to_first_response = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ["dimension", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["dimension", "segment"], name="segment_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.dimension}: {self.segment}"
+
+
+# --- SLA-risk model (advocacy.risk) and alerts (advocacy.alerts). ---------------------------
+
+
+class SlaRiskModel(models.Model):
+    """A trained breach-probability model. Its parameters are kept as plain JSON (feature
+    names, scaling, coefficients), never pickled, so loading one runs no code."""
+
+    trained_at = models.DateTimeField(default=timezone.now)
+    algorithm = models.CharField(max_length=50, default="logistic_regression")
+    parameters = models.JSONField(help_text="Feature names, scaling and coefficients")
+    auc = models.FloatField(null=True, help_text="ROC AUC on the held-out split")
+    train_cases = models.PositiveIntegerField()
+    test_cases = models.PositiveIntegerField()
+    breach_share = models.FloatField(help_text="Share of breached cases in the training data")
+
+    class Meta:
+        ordering = ["-trained_at", "-pk"]
+        get_latest_by = "trained_at"
+
+    def __str__(self):
+        auc = "n/a" if self.auc is None else f"{self.auc:.3f}"
+        return f"SLA-risk model of {self.trained_at:%Y-%m-%d %H:%M} (AUC {auc})"
+
+
+class CaseRiskQuerySet(ScopedQuerySet):
+    def scope_for(self, user):
+        if leads_operations(user):
+            return self.all()
+        return self.filter(case__advocate__user=user)
+
+
+class CaseRisk(models.Model):
+    """An active case's breach probability under the latest model, with its top reasons."""
+
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.CASCADE, related_name="risk"
+    )
+    model = models.ForeignKey(SlaRiskModel, on_delete=models.CASCADE, related_name="scores")
+    probability = models.FloatField()
+    reasons = models.JSONField(default=list, help_text="Top reasons, strongest first")
+    scored_at = models.DateTimeField(default=timezone.now)
+
+    objects = CaseRiskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-probability", "case_id"]
+        indexes = [models.Index(fields=["-probability"], name="risk_probability")]
+
+    def __str__(self):
+        return f"{self.case}: {self.probability:.0%}"
+
+
+class AlertCondition(models.Model):
+    """An alert condition (stale cases over the threshold, one advocate over capacity) while it
+    holds. Leaders are told when it starts; the row is closed when it clears, so the same
+    condition alerts again only after it has cleared."""
+
+    key = models.CharField(max_length=100)
+    message = models.TextField()
+    raised_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(cleared_at__isnull=True), name="one_open_alert_per_key"
+            )
+        ]
+
+    def __str__(self):
+        return self.message

@@ -95,3 +95,36 @@ class AuditEvent(models.Model):
         who = self.actor_username or "anonymous"
         what = f" {self.object_count} {self.object_type}" if self.object_type else ""
         return f"{who} {self.action}{what} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class NoticeQuerySet(ScopedQuerySet):
+    def scope_for(self, user):
+        return self.filter(recipient=user)
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notice(models.Model):
+    """An in-app notice for one person (an alert, a finished job), shown until they read it.
+
+    Apps create them through opsintel.notices.notify, which also sends the email."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
+    app_label = models.CharField(max_length=30, blank=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=500, blank=True, help_text="Where to act on it")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notice_recipient_unread")]
+
+    def __str__(self):
+        return self.title

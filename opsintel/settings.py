@@ -349,6 +349,12 @@ CAMPAIGN_MIN_MEASURE_HISTORY = env_int("CAMPAIGN_MIN_MEASURE_HISTORY", 20)
 ADVOCACY_DEFAULT_SLA_DAYS = env_int("ADVOCACY_SLA_DAYS", 7)
 ADVOCACY_SLA_DAYS = {}  # e.g. {"prior_authorization": 10}
 ADVOCACY_COMPLEXITY_WEIGHTS = {"low": 1.0, "medium": 1.5, "high": 2.0}
+# Stop the SLA clock while a case waits on the patient's documents (pending_docs).
+ADVOCACY_SLA_PAUSE_PENDING_DOCS = env_bool("ADVOCACY_SLA_PAUSE_PENDING_DOCS", default=False)
+# Operations leaders are alerted (email + in-app notice, once per condition) when more active
+# cases than this are stale, or an advocate's utilization passes this ratio.
+ADVOCACY_ALERT_STALE_CASES = env_int("ADVOCACY_ALERT_STALE_CASES", 25)
+ADVOCACY_ALERT_UTILIZATION = float(env_str("ADVOCACY_ALERT_UTILIZATION", "1.0"))
 
 # Leader Hub: goals the market cards are coloured against (rates in %, on-scene in minutes).
 LEADERHUB_GOALS = {
