@@ -114,7 +114,8 @@ def test_flags_per_case(cases):
         True,
         2,
     )
-    assert b.resolved_at is None and b.days_to_resolution is None  # reopened
+    assert b.resolved_at is None  # reopened
+    assert b.days_to_resolution is None
     assert rows[cases["a"].pk].days_to_resolution == 3.0
 
 
