@@ -1,12 +1,16 @@
 """Case lifecycle: every status change goes through `transition`, which enforces the allowed
 moves and writes the CaseEvent the timings are computed from. Errors are ValidationErrors
-naming the field; nothing is written when one is raised."""
+naming the field; nothing is written when one is raised.
+
+Every write refreshes the case's row in the fact table (as of now), so pages show a case's
+flags at once; the hourly rollup refreshes every row and the tables aggregated from them."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from advocacy.models import Case, CaseEvent, CaseType, Interaction, Level, PatientFeedback
+from advocacy.rollups import refresh_case_facts
 from opsintel.audit import Action, record_event
 
 Status = Case.Status
@@ -111,6 +115,7 @@ def open_case(
             **columns,
         )
         CaseEvent.objects.create(case=case, type=Event.OPENED, at=at, actor=actor)
+        refresh_case_facts([case.pk])
     return case
 
 
@@ -141,6 +146,7 @@ def assign(case, advocate, *, actor=None, at=None, reason=""):
         CaseEvent.objects.create(
             case=case, type=Event.ASSIGNED, at=at, actor=actor, note=reason[:255]
         )
+        refresh_case_facts([case.pk])
     return case
 
 
@@ -194,6 +200,7 @@ def transition(case, to_status, *, actor=None, at=None, note="", request=None):
             objects=case,
             description=f"Case {case.pk}: {to_status}",
         )
+        refresh_case_facts([case.pk])
     return case
 
 
@@ -211,15 +218,18 @@ def log_interaction(case, *, advocate, channel, direction=Interaction.Direction.
         errors["case"] = f"The case is {case.get_status_display().lower()}; reopen it first."
     if errors:
         raise ValidationError(errors)
-    return Interaction.objects.create(
-        case=case,
-        advocate=advocate,
-        channel=channel,
-        direction=direction,
-        started_at=started_at or timezone.now(),
-        duration_minutes=duration_minutes,
-        note=note,
-    )
+    with transaction.atomic():
+        interaction = Interaction.objects.create(
+            case=case,
+            advocate=advocate,
+            channel=channel,
+            direction=direction,
+            started_at=started_at or timezone.now(),
+            duration_minutes=duration_minutes,
+            note=note,
+        )
+        refresh_case_facts([case.pk])
+    return interaction
 
 
 def submit_feedback(case, *, csat, comment="", at=None):
@@ -233,6 +243,9 @@ def submit_feedback(case, *, csat, comment="", at=None):
         errors["case"] = "This case already has feedback."
     if errors:
         raise ValidationError(errors)
-    return PatientFeedback.objects.create(
-        case=case, csat=csat, comment=comment, submitted_at=at or timezone.now()
-    )
+    with transaction.atomic():
+        feedback = PatientFeedback.objects.create(
+            case=case, csat=csat, comment=comment, submitted_at=at or timezone.now()
+        )
+        refresh_case_facts([case.pk])
+    return feedback
