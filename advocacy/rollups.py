@@ -87,7 +87,13 @@ class _Dialect:
     def epoch(self, column):
         if self.postgres:
             return f"EXTRACT(EPOCH FROM {column})"
-        return f"((julianday({column}) - 2440587.5) * 86400.0)"
+        # Whole seconds exactly (julianday's float would make 2 h into 2.0000000037 h), plus
+        # the milliseconds SQLite keeps.
+        return (
+            f"(CAST(strftime('%%s', {column}) AS REAL)"
+            f" + CAST(strftime('%%f', {column}) AS REAL)"
+            f" - CAST(strftime('%%S', {column}) AS REAL))"
+        )
 
     def timestamp(self, seconds):
         if self.postgres:
@@ -227,7 +233,8 @@ def refresh_facts(as_of=None):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM advocacy_casefact")
         cursor.execute(_fact_sql(_Dialect(connection.vendor)), _params(as_of))
-        return cursor.rowcount
+    # (sqlite3 reports no row count for a statement that starts with WITH)
+    return CaseFact.objects.count()
 
 
 def refresh_case_facts(case_ids, as_of=None):
@@ -241,7 +248,7 @@ def refresh_case_facts(case_ids, as_of=None):
         cursor.execute(
             _fact_sql(_Dialect(connection.vendor), only_cases=True), _params(as_of, case_ids)
         )
-        return cursor.rowcount
+    return CaseFact.objects.filter(case_id__in=case_ids).count()
 
 
 def _refresh_kpis(as_of):

@@ -184,10 +184,16 @@ def segments(facts, dimension):
             _segment_figures(row["team"] or "No team", position, row)
             for position, row in enumerate(rows)
         ]
+    # An empty condition is "everything else": the CASE's default.
+    otherwise = next((i for i, (_, condition) in enumerate(conditions) if not condition), None)
     label = Choose(
-        *(When(condition, then=Value(position)) for position, (_, condition) in
-          enumerate(conditions)),
-    )  # fmt: skip
+        *(
+            When(condition, then=Value(position))
+            for position, (_, condition) in enumerate(conditions)
+            if condition
+        ),
+        default=Value(otherwise),
+    )
     rows = facts.order_by().values(position=label).annotate(**segment_aggregates())
     return sorted(
         (_segment_figures(conditions[row["position"]][0], row["position"], row) for row in rows),
