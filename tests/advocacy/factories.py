@@ -13,6 +13,11 @@ from advocacy.models import Advocate, Case, Patient
 from tests.factories import UserFactory
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+AS_OF = T0 + timedelta(days=10)  # the moment the hand-worked KPI fixture is computed as of
+
+
+def at(days=0, hours=0):
+    return T0 + timedelta(days=days, hours=hours)
 
 
 class PatientFactory(factory.django.DjangoModelFactory):

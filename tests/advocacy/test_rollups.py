@@ -1,7 +1,7 @@
 """The rollup tables: refreshed as of a moment, identical on re-run, hand-checked figures.
 
-The `cases` fixture (four cases A–D and E after the as-of moment) and its hand-worked KPIs are
-in test_kpis.py.
+The `cases` fixture (conftest.py: four cases A–D and E after the as-of moment) and its
+hand-worked KPIs are in test_kpis.py.
 """
 
 from datetime import timedelta
@@ -17,8 +17,7 @@ from advocacy.models import (
     CaseFact,
     CaseTypeKpi,
 )
-from tests.advocacy.factories import AdvocateFactory, case_with_history
-from tests.advocacy.test_kpis import AS_OF, T0, at, cases  # noqa: F401 (fixture)
+from tests.advocacy.factories import AS_OF, T0, AdvocateFactory, at, case_with_history
 
 pytestmark = pytest.mark.django_db
 S = Case.Status
