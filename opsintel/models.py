@@ -98,6 +98,12 @@ class AuditEvent(models.Model):
 
 
 class NoticeQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        # A notice is private to its recipient: platform admins see only their own too.
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(recipient=user)
+
     def scope_for(self, user):
         return self.filter(recipient=user)
 

@@ -256,6 +256,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+# The site's address, for links in emails ("https://ops.example.org"); unset: paths only.
+OPSINTEL_SITE_URL = env_str("OPSINTEL_SITE_URL").rstrip("/")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "OpsIntel <opsintel@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

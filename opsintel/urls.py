@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from opsintel import views
+from opsintel import notice_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,6 +23,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("notices/", notice_views.notice_list, name="notices"),
+    path("notices/read/", notice_views.mark_all_read, name="notices_mark_all_read"),
+    path("notices/<int:pk>/read/", notice_views.mark_one_read, name="notice_mark_read"),
     path("admin/", admin.site.urls),
     path("api/campaigns/", include("campaigns.api.urls")),
     path("api/", include("opsintel.api.urls")),
