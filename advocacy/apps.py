@@ -10,3 +10,4 @@ class AdvocacyConfig(OpsAppConfig):
         "caseload against capacity, bottlenecks."
     )
     audience = "Operations leaders and advocates"
+    api_root_url_name = "advocacy-api:api-root"

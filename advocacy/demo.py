@@ -21,6 +21,9 @@ a wait, escalation adds days (so escalated cases breach the 7-day SLA more), mor
 escalation lower CSAT, about 10% of cases are still active (a few stale: nothing for 48 h+), and
 four advocates carry more active cases than their capacity.
 
+After the data, the rollup tables, an SLA-risk model and the active cases' risk scores are
+computed as of the anchor, so every page has figures straight away.
+
 Sizes: 3,000 cases and 2,000 patients at size small, x10 medium, x100 large; the 60 advocates are
 the same at every size. The "advocate" demo login is advocate demo-advocate-01 (a generalist);
 "operations-leader" stays a leader with no caseload.
@@ -32,6 +35,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from advocacy import risk, rollups
 from advocacy.models import (
     Advocate,
     Case,
@@ -40,6 +44,7 @@ from advocacy.models import (
     Interaction,
     Patient,
     PatientFeedback,
+    SlaRiskModel,
 )
 from opsintel.demo import demo_generator
 from opsintel.models import User
@@ -177,6 +182,15 @@ def seed_advocacy(ctx):
     patient_count = ctx.scale(PATIENTS_AT_SMALL)
     _upsert_patients(patients_rng, patient_count, now)
     _upsert_cases(cases_rng, ctx.scale(CASES_AT_SMALL), patient_count, advocates, now)
+    _compute_figures(now)
+
+
+def _compute_figures(now):
+    """The rollup tables, an SLA-risk model and the active cases' scores, all as of the
+    anchor (the demo's "now"). A re-seed replaces the model trained at that moment."""
+    rollups.refresh(now)
+    SlaRiskModel.objects.filter(trained_at=now).delete()
+    risk.score_active_cases(risk.train(now), as_of=now)
 
 
 # Advocates --------------------------------------------------------------------------------------

@@ -72,6 +72,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
+from advocacy import rollups
 from advocacy.models import (
     Advocate,
     Case,
@@ -571,6 +572,9 @@ def import_advocacy(directory, *, actor=None, dry_run=False):
             derived = _derived_events(parsed[CASES], parsed.get(EVENTS, {}), pks[CASES])
             counts = report.tables[DERIVED_EVENTS] = TableCounts()
             _upsert(CaseEvent, FIELDS[EVENTS], derived, counts)
+        if not dry_run:
+            # The loaded cases' facts and the tables built on them, in the same transaction.
+            rollups.refresh()
         audit_import(
             actor=actor,
             model=Case if CASES in parsed else MODELS[next(iter(parsed))],

@@ -218,18 +218,18 @@ def _params(as_of, case_ids=None):
     return params
 
 
-def _now(as_of):
+def as_of_moment(as_of=None):
+    """The moment to compute as of: now by default (not rounded: a write made a microsecond
+    ago must count in its case's refreshed row); a naive moment is in TIME_ZONE."""
     as_of = as_of or timezone.now()
     if timezone.is_naive(as_of):
         as_of = timezone.make_aware(as_of)
-    # Stored timestamps keep microseconds on PostgreSQL but the rollup is "as of" a moment the
-    # people reading it name: whole seconds.
-    return as_of.replace(microsecond=0)
+    return as_of
 
 
 def refresh_facts(as_of=None):
     """Recompute every case's fact row as of `as_of`; returns the number of rows."""
-    as_of = _now(as_of)
+    as_of = as_of_moment(as_of)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM advocacy_casefact")
         cursor.execute(_fact_sql(_Dialect(connection.vendor)), _params(as_of))
@@ -242,7 +242,7 @@ def refresh_case_facts(case_ids, as_of=None):
     case_ids = list(case_ids)
     if not case_ids:
         return 0
-    as_of = _now(as_of)
+    as_of = as_of_moment(as_of)
     with transaction.atomic(), connection.cursor() as cursor:
         CaseFact.objects.filter(case_id__in=case_ids).delete()
         cursor.execute(
@@ -296,7 +296,7 @@ def refresh(as_of=None):
     """Recompute all four tables as of `as_of` (now by default) in one transaction.
 
     Returns {table: rows}."""
-    as_of = _now(as_of)
+    as_of = as_of_moment(as_of)
     with transaction.atomic():
         counts = {"case facts": refresh_facts(as_of)}
         counts["KPIs by case type"] = _refresh_kpis(as_of)

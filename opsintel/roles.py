@@ -91,6 +91,30 @@ ROLES = (
                     "marketmetrics",
                 )
             ),
+            # Advocacy: advocates and patients' contact details are edited in the admin; cases
+            # change only through the lifecycle (read-only here); "Retrain now" adds a model.
+            "advocacy.view_patient",
+            "advocacy.change_patient",
+            "advocacy.view_advocate",
+            "advocacy.add_advocate",
+            "advocacy.change_advocate",
+            "advocacy.add_slariskmodel",
+            *(
+                f"advocacy.view_{model}"
+                for model in (
+                    "case",
+                    "caseevent",
+                    "interaction",
+                    "patientfeedback",
+                    "casefact",
+                    "casetypekpi",
+                    "advocatecaseload",
+                    "bottlenecksegment",
+                    "slariskmodel",
+                    "caserisk",
+                    "alertcondition",
+                )
+            ),
         ),
     ),
     # campaigns

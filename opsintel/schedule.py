@@ -58,6 +58,28 @@ PERIODIC_JOBS = (
         hour="8",  # 03:00 in New York, after the daily source files have loaded
         description="Recomputes provider, market-provider and market metrics.",
     ),
+    PeriodicJob(
+        name="advocacy: hourly rollup, risk scores and alerts",
+        task="advocacy.refresh_rollups",
+        minute="5",
+        description="Case facts, KPIs by case type, caseload, bottlenecks as of now; then the "
+        "active cases' SLA risk and the stale/overload alerts.",
+    ),
+    PeriodicJob(
+        name="advocacy: weekly SLA-risk model retrain",
+        task="advocacy.retrain_risk_model",
+        minute="30",
+        hour="6",
+        day_of_week="1",  # Monday, 01:30 in New York
+        description="Retrains the breach-probability model on the resolved history.",
+    ),
+    PeriodicJob(
+        name="advocacy: assign new cases",
+        task="advocacy.assign_new_cases",
+        minute="*/10",
+        description="Unassigned active cases go to the eligible advocate with the lowest "
+        "complexity-weighted utilization (cases opened in the app are assigned at once).",
+    ),
     # Each app adds its daily and hourly jobs here.
 )
 

@@ -301,6 +301,7 @@ SPECTACULAR_SETTINGS = {
         "InterventionStatusEnum": "campaigns.models.Intervention.Status",
         "ProviderPositionEnum": "leaderhub.models.Provider.Position",
         "ShiftStageEnum": "leaderhub.models.ShiftBreakdown.Stage",
+        "CaseStatusEnum": "advocacy.models.Case.Status",
     },
 }
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("notices/<int:pk>/read/", notice_views.mark_one_read, name="notice_mark_read"),
     path("admin/", admin.site.urls),
     path("api/campaigns/", include("campaigns.api.urls")),
+    path("api/advocacy/", include("advocacy.api.urls")),
     path("api/", include("opsintel.api.urls")),
     path("v1/leader-hub-metrics/", include("leaderhub.api.urls")),
     path("campaigns/", include("campaigns.urls")),
