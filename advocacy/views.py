@@ -27,20 +27,13 @@ from advocacy.context import own_advocate, render_page
 from advocacy.forms import SORTS, AssignForm, CaseFilterForm, InteractionForm, StatusForm
 from advocacy.models import Case, CaseRisk, SlaRiskModel, leads_operations
 from opsintel.audit import view_record
+from opsintel.forms import add_errors
 from opsintel.scoping import get_visible_or_404
 from opsintel.views import app_index
 
 PAGE_SIZE = 50
 NEAR_BREACH = timedelta(hours=24)
 URGENCY_ORDER = [Case.Urgency.URGENT, Case.Urgency.HIGH, Case.Urgency.MEDIUM, Case.Urgency.LOW]
-
-
-def add_errors(form, error):
-    """Put a service's ValidationError on the form, on the field it names where the form has it."""
-    for field, messages_ in error.message_dict.items():
-        target = field if field in form.fields else None
-        for message in messages_:
-            form.add_error(target, message)
 
 
 def index(request):

@@ -19,6 +19,7 @@ from campaigns.models import (
     manages_campaigns,
 )
 from opsintel.charts import bar_chart, line_chart
+from opsintel.forms import add_errors
 from opsintel.scoping import get_visible_or_404
 
 SELECTION_KEY = "campaigns.selection"
@@ -28,14 +29,6 @@ PAGE_SIZE = 50
 def manager_required(request):
     if not manages_campaigns(request.user):
         raise PermissionDenied("Only care managers build and change campaigns.")
-
-
-def add_errors(form, error):
-    """Put a service's ValidationError on the form, on the field it names where the form has it."""
-    for field, messages_ in error.message_dict.items():
-        target = field if field in form.fields else None
-        for message in messages_:
-            form.add_error(target, message)
 
 
 def index(request):
