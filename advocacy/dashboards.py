@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Sum
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -256,32 +255,6 @@ def _query(link_params):
 # Operations manager --------------------------------------------------------------------------
 
 
-def interaction_load(facts, field="case_type"):
-    """Interactions and minutes per case, per value of `field` (one GROUP BY query).
-
-    (A reading over the fact table: belongs in advocacy.selectors.)"""
-    rows = (
-        facts.order_by(field)
-        .values(field)
-        .annotate(
-            cases=Count("pk"),
-            interactions=Sum("interaction_count"),
-            minutes=Sum("interaction_minutes"),
-        )
-    )
-    return [
-        {
-            field: row[field],
-            "cases": row["cases"],
-            "interactions": row["interactions"] or 0,
-            "minutes": row["minutes"] or 0,
-            "interactions_per_case": round((row["interactions"] or 0) / row["cases"], 2),
-            "minutes_per_case": round((row["minutes"] or 0) / row["cases"], 2),
-        }
-        for row in rows
-    ]
-
-
 def _escalations(facts, field, label_of, link_params):
     escalated = {
         row[field]: row["total_cases"]
@@ -347,7 +320,7 @@ def operations(request):
     caseload = list(caseload)
     overloaded = [row for row in caseload if row.overloaded]
 
-    load = interaction_load(facts)
+    load = selectors.interaction_load(facts)
     by_type = _escalations(
         facts, "case_type", lambda value: CASE_TYPES.get(value, value), link_params
     )

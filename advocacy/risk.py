@@ -97,10 +97,12 @@ def latest_model():
 
 
 def risk_queue(user):
-    """The active cases' risks the user may see, riskiest first."""
+    """The SLA-risk queue (pages and API): the risks of the active cases the user may see,
+    riskiest first. A case resolved since the last scoring drops out at once."""
     return (
         CaseRisk.objects.visible_to(user)
-        .select_related("case__patient", "case__advocate", "model")
+        .filter(case__status__in=Case.ACTIVE_STATUSES)
+        .select_related("case__patient", "case__advocate", "case__fact", "model")
         .order_by("-probability", "case_id")
     )
 

@@ -218,6 +218,30 @@ def facts_for(user, *, start=None, end=None, case_type=None, team=None, advocate
     return facts
 
 
+def interaction_load(facts, field="case_type"):
+    """Interactions and minutes per case, per value of `field` (one GROUP BY query)."""
+    rows = (
+        facts.order_by(field)
+        .values(field)
+        .annotate(
+            cases=Count("pk"),
+            interactions=Sum("interaction_count"),
+            minutes=Sum("interaction_minutes"),
+        )
+    )
+    return [
+        {
+            field: row[field],
+            "cases": row["cases"],
+            "interactions": row["interactions"] or 0,
+            "minutes": row["minutes"] or 0,
+            "interactions_per_case": round((row["interactions"] or 0) / row["cases"], 2),
+            "minutes_per_case": round((row["minutes"] or 0) / row["cases"], 2),
+        }
+        for row in rows
+    ]
+
+
 def latest_as_of():
     """The moment of the latest rollup (None before the first)."""
     return CaseFact.objects.order_by("-as_of").values_list("as_of", flat=True).first()

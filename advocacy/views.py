@@ -22,10 +22,10 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from advocacy import services
+from advocacy import risk, services
 from advocacy.context import own_advocate, render_page
 from advocacy.forms import SORTS, AssignForm, CaseFilterForm, InteractionForm, StatusForm
-from advocacy.models import Case, CaseRisk, SlaRiskModel, leads_operations
+from advocacy.models import Case, leads_operations
 from opsintel.audit import view_record
 from opsintel.forms import add_errors
 from opsintel.scoping import get_visible_or_404
@@ -294,16 +294,10 @@ def _reason_label(reason):
 
 def risk_queue(request):
     """Active cases the user may see, most likely to breach first, under the latest model."""
-    model = SlaRiskModel.objects.order_by("-trained_at", "-pk").first()
-    risks = (
-        CaseRisk.objects.visible_to(request.user)
-        .filter(case__status__in=Case.ACTIVE_STATUSES)
-        .select_related("case__advocate", "case__fact")
-        .order_by("-probability", "case_id")
-    )
-    page = Paginator(risks, PAGE_SIZE).get_page(request.GET.get("page"))
+    model = risk.latest_model()
+    page = Paginator(risk.risk_queue(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    for risk in page.object_list:
-        risk.reason_labels = [label for label in map(_reason_label, risk.reasons or []) if label]
+    for row in page.object_list:
+        row.reason_labels = [label for label in map(_reason_label, row.reasons or []) if label]
     context = {"model": model, "page": page, "query": ""}
     return render_page(request, "advocacy/risk_queue.html", context)

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from advocacy import assignment, selectors, services
+from advocacy import assignment, risk, selectors, services
 from advocacy.api import serializers as s
 from advocacy.api.filters import CaseFilter, FactParams, KpiParams
 from advocacy.models import (
@@ -354,8 +354,4 @@ class RiskViewSet(AdvocacyViewMixin, mixins.ListModelMixin, viewsets.GenericView
     def get_queryset(self):
         if self.fake:
             return CaseRisk.objects.none()
-        return (
-            CaseRisk.objects.visible_to(self.request.user)
-            .select_related("case", "model")
-            .order_by("-probability", "case_id")
-        )
+        return risk.risk_queue(self.request.user)
