@@ -549,3 +549,14 @@ def test_risk_queue_orders_by_probability_and_scopes(leader, rita, sam):
 
     response = signed_in(rita.user).get(reverse("advocacy:risk_queue"))
     assert [r.case_id for r in response.context["page"].object_list] == [mid.pk, low.pk]
+
+
+def test_a_paused_sla_clock_shows_on_the_case(rita, settings):
+    settings.ADVOCACY_SLA_PAUSE_PENDING_DOCS = True
+    case = case_with_history(rita, opened=ago(days=3), steps=[("pending_docs", 24)])
+    # Waiting since day 1: two days (48 h, give or take the seconds the test takes) paused.
+    response = signed_in(rita.user).get(url("case_detail", case))
+    assert "Clock paused 48.0 h while waiting on the patient" in response.content.decode()
+    fact = response.context["fact"]
+    expected = case.created_at + timedelta(days=7, hours=fact.sla_paused_hours)
+    assert abs((fact.sla_deadline - expected).total_seconds()) < 0.01  # SQLite keeps ms
