@@ -273,8 +273,11 @@ class CaseFact(models.Model):
 
     Pages, the API and the KPI tables aggregate these rows; nothing recomputes a flag."""
 
+    # No database-level foreign keys: the table is rebuilt from advocacy_case on every rollup
+    # (checking 100,000 keys per run cost more than the whole SELECT; bench_advocacy.py), and
+    # Django still deletes a case's fact with the case.
     case = models.OneToOneField(
-        Case, primary_key=True, on_delete=models.CASCADE, related_name="fact"
+        Case, primary_key=True, on_delete=models.CASCADE, related_name="fact", db_constraint=False
     )
     as_of = models.DateTimeField()
     # Copies of the case's attributes, so dashboards filter and group without joins.
@@ -283,7 +286,13 @@ class CaseFact(models.Model):
     urgency = models.CharField(max_length=10, choices=Case.Urgency.choices)
     complexity = models.CharField(max_length=10, choices=Level.choices)
     advocate = models.ForeignKey(
-        Advocate, null=True, blank=True, on_delete=models.SET_NULL, related_name="facts"
+        Advocate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="facts",
+        db_constraint=False,
+        db_index=False,  # fact_advocate_active covers it
     )
     team = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField()
@@ -313,11 +322,9 @@ class CaseFact(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-case_id"]
-        indexes = [
-            models.Index(fields=["case_type", "created_at"], name="fact_type_created"),
-            models.Index(fields=["team", "created_at"], name="fact_team_created"),
-            models.Index(fields=["advocate", "is_active"], name="fact_advocate_active"),
-        ]
+        # Dashboards aggregate large shares of the table, which a scan serves as well as an
+        # index would; the one index serves an advocate's own cases.
+        indexes = [models.Index(fields=["advocate", "is_active"], name="fact_advocate_active")]
 
     def __str__(self):
         return f"Case {self.case_id} as of {self.as_of:%Y-%m-%d %H:%M}"

@@ -244,7 +244,8 @@ def interaction_load(facts, field="case_type"):
 
 def latest_as_of():
     """The moment of the latest rollup (None before the first)."""
-    return CaseFact.objects.order_by("-as_of").values_list("as_of", flat=True).first()
+    # From the KPI sets (indexed, one per rollup), not the fact table (a scan).
+    return CaseTypeKpi.objects.order_by("-as_of").values_list("as_of", flat=True).first()
 
 
 def kpi_trend(case_type="", since=None):
