@@ -383,3 +383,57 @@ def rebalance(items, agents, current):
         if current.get(item.key) != agent_key:
             result.moved += 1
     return _finish(result, board, items)
+
+
+class UtilizationBoard:
+    """Hands out work one item at a time to the eligible agent whose load is the smallest
+    share of their capacity (load ÷ capacity; ties in the agents' order), starting from the
+    loads they already carry. For queues where work arrives in a stream (claims, cases) and
+    each piece must go to whoever has the most room right now.
+
+    `pick` never returns an agent without room for the weight while an eligible one has room;
+    with `overflow`, when nobody eligible has room, it returns the least utilized eligible agent
+    anyway (the caller says so in its reason), else None.
+    """
+
+    def __init__(self, agents, loads=None):
+        self.agents = {agent.key: agent for agent in agents}
+        self.order = {agent.key: position for position, agent in enumerate(agents)}
+        self.loads = {agent.key: 0 for agent in agents}
+        if loads:
+            self.loads.update({key: load for key, load in loads.items() if key in self.agents})
+        self._heap = [(self._share(key), self.order[key], key) for key in self.agents]
+        heapq.heapify(self._heap)
+
+    def _share(self, key):
+        capacity = self.agents[key].capacity
+        return self.loads[key] / capacity if capacity else math.inf
+
+    def utilization(self, key):
+        return self._share(key)
+
+    def room(self, key):
+        capacity = self.agents[key].capacity
+        return math.inf if capacity is None else capacity - self.loads[key]
+
+    def add(self, key, weight=1):
+        self.loads[key] += weight
+        heapq.heappush(self._heap, (self._share(key), self.order[key], key))
+
+    def pick(self, skill=None, weight=1, *, overflow=False):
+        popped, found, fallback = [], None, None
+        while self._heap:
+            share, position, key = heapq.heappop(self._heap)
+            if share != self._share(key):
+                continue  # stale entry; the agent's current share is further on
+            popped.append((share, position, key))
+            if not self.agents[key].handles(skill):
+                continue
+            if fallback is None:
+                fallback = key
+            if self.room(key) >= weight:
+                found = key
+                break
+        for entry in popped:
+            heapq.heappush(self._heap, entry)
+        return found if found is not None or not overflow else fallback

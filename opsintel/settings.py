@@ -359,6 +359,13 @@ ADVOCACY_SLA_PAUSE_PENDING_DOCS = env_bool("ADVOCACY_SLA_PAUSE_PENDING_DOCS", de
 ADVOCACY_ALERT_STALE_CASES = env_int("ADVOCACY_ALERT_STALE_CASES", 25)
 ADVOCACY_ALERT_UTILIZATION = float(env_str("ADVOCACY_ALERT_UTILIZATION", "1.0"))
 
+# AR follow-up (rcm): the filing/appeal window of payers without their own, the share of it
+# after which a claim is flagged and jumps the queue, and what one automated task saves.
+RCM_FILING_WINDOW_DAYS = env_int("RCM_FILING_WINDOW_DAYS", 180)
+RCM_TIMELY_FILING_SHARE = 0.8
+RCM_MINUTES_SAVED_PER_TASK = env_int("RCM_MINUTES_SAVED_PER_TASK", 15)
+RCM_COST_SAVED_PER_TASK = env_int("RCM_COST_SAVED_PER_TASK", 25)
+
 # Leader Hub: goals the market cards are coloured against (rates in %, on-scene in minutes).
 LEADERHUB_GOALS = {
     "on_scene_time": 45.0,
