@@ -80,6 +80,14 @@ PERIODIC_JOBS = (
         description="Unassigned active cases go to the eligible advocate with the lowest "
         "complexity-weighted utilization (cases opened in the app are assigned at once).",
     ),
+    PeriodicJob(
+        name="rcm: nightly claim automation",
+        task="rcm.nightly_automation",
+        minute="0",
+        hour="7",  # 02:00 in New York
+        description="Marks unmade follow-up calls missed, assigns unassigned claims, books "
+        "the next follow-up of every open claim.",
+    ),
     # Each app adds its daily and hourly jobs here.
 )
 
