@@ -115,6 +115,29 @@ ROLES = (
                     "alertcondition",
                 )
             ),
+            # AR follow-up: reference data, rules, templates and claims are edited and imported
+            # in the admin; what the engine wrote is read there only.
+            *(
+                f"rcm.{action}_{model}"
+                for model in (
+                    "payer",
+                    "followuprule",
+                    "workqueue",
+                    "agent",
+                    "holiday",
+                    "assignmentrule",
+                    "documenttemplate",
+                    "claim",
+                    "patient",
+                )
+                for action in ("view", "add", "change")
+            ),
+            "rcm.delete_holiday",
+            "rcm.delete_followuprule",
+            *(
+                f"rcm.view_{model}"
+                for model in ("assignment", "followup", "generateddocument", "automationrun")
+            ),
         ),
     ),
     # campaigns

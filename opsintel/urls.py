@@ -29,6 +29,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/campaigns/", include("campaigns.api.urls")),
     path("api/advocacy/", include("advocacy.api.urls")),
+    path("api/rcm/", include("rcm.api.urls")),
+    path("api/automation/", include("rcm.api.automation_urls")),
     path("api/", include("opsintel.api.urls")),
     path("v1/leader-hub-metrics/", include("leaderhub.api.urls")),
     path("campaigns/", include("campaigns.urls")),

@@ -10,3 +10,4 @@ class RcmConfig(OpsAppConfig):
         " follow-up scheduling, automation metrics."
     )
     audience = "AR managers and billing agents"
+    api_root_url_name = "rcm-api:api-root"

@@ -196,6 +196,13 @@ OPEN_STATUSES = (
     ClaimStatus.DENIED,
     ClaimStatus.APPEALED,
 )
+SETTLED_STATUSES = (
+    ClaimStatus.PAID,
+    ClaimStatus.PARTIALLY_PAID,
+    ClaimStatus.WRITTEN_OFF,
+    ClaimStatus.CLOSED,
+)
+PAID_STATUSES = (ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID)
 
 
 class DenialReason(models.TextChoices):
@@ -250,6 +257,11 @@ class Claim(models.Model):
         Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="claims"
     )
     priority = models.CharField(max_length=10, choices=Priority.choices, blank=True)
+    # Outcomes, for appeal success and turnaround (rcm.metrics).
+    appealed_on = models.DateField(null=True, blank=True, help_text="Day the appeal went out")
+    settled_on = models.DateField(
+        null=True, blank=True, help_text="Day it was paid, written off or closed"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -271,6 +283,20 @@ class Claim(models.Model):
 
     def __str__(self):
         return self.claim_number
+
+    def save(self, *args, **kwargs):
+        # The outcome dates follow the status, whichever page, API call or job changed it.
+        today = timezone.localdate()
+        if self.status == ClaimStatus.APPEALED and self.appealed_on is None:
+            self.appealed_on = today
+        if self.status in SETTLED_STATUSES:
+            self.settled_on = self.settled_on or today
+        else:
+            self.settled_on = None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "status" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "appealed_on", "settled_on"}
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self):
