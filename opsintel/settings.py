@@ -366,6 +366,29 @@ RCM_TIMELY_FILING_SHARE = 0.8
 RCM_MINUTES_SAVED_PER_TASK = env_int("RCM_MINUTES_SAVED_PER_TASK", 15)
 RCM_COST_SAVED_PER_TASK = env_int("RCM_COST_SAVED_PER_TASK", 25)
 
+# Pharmacy engagement: slots start on this grid (minutes), reminders go this long before an
+# appointment, never inside the quiet hours (patient's location time), through these backends.
+ENGAGEMENT_SLOT_STEP_MINUTES = 15
+ENGAGEMENT_REMINDER_OFFSETS_HOURS = (24, 2)
+ENGAGEMENT_QUIET_HOURS = ("21:00", "08:00")
+ENGAGEMENT_SMS_BACKEND = env_str(
+    "ENGAGEMENT_SMS_BACKEND", "engagement.messaging.ConsoleSmsBackend"
+)
+ENGAGEMENT_SMS_FILE_PATH = env_str("ENGAGEMENT_SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
+# Twilio-compatible HTTP API (production): account, token, sender number, base URL.
+ENGAGEMENT_SMS_ACCOUNT_SID = env_str("ENGAGEMENT_SMS_ACCOUNT_SID")
+ENGAGEMENT_SMS_AUTH_TOKEN = env_str("ENGAGEMENT_SMS_AUTH_TOKEN")
+ENGAGEMENT_SMS_FROM = env_str("ENGAGEMENT_SMS_FROM")
+ENGAGEMENT_SMS_API_URL = env_str("ENGAGEMENT_SMS_API_URL", "https://api.twilio.com")
+# Targets shown on the dashboards (rates are shares 0..1).
+ENGAGEMENT_TARGETS = {
+    "completion_rate": {"min": 0.95},
+    "satisfaction": {"min": 4.5},
+    "follow_ups_on_time": {"min": 0.90},
+    "utilization": {"min": 0.75, "max": 0.85},
+    "no_show_rate": {"max": 0.10},
+}
+
 # Leader Hub: goals the market cards are coloured against (rates in %, on-scene in minutes).
 LEADERHUB_GOALS = {
     "on_scene_time": 45.0,
