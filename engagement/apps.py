@@ -10,3 +10,4 @@ class EngagementConfig(OpsAppConfig):
         "performance against targets."
     )
     audience = "Pharmacy managers, pharmacists, technicians and front desk"
+    api_root_url_name = "engagement-api:api-root"

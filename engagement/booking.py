@@ -192,18 +192,26 @@ def find_slots(appointment_type, location, first_day, last_day, *, now=None, lim
         return []
     rules = _Day(appointment_type, location, staff, first_day, last_day)
     step = timedelta(minutes=settings.ENGAGEMENT_SLOT_STEP_MINUTES)
-    slots = []
+    slots, offered = [], {}
     day = first_day
     while day <= last_day and len(slots) < limit:
         for opens, closes in sorted(rules.opening.get(day.weekday(), [])):
             moment = _aware(day, opens, rules.zone)
             last_start = _aware(day, closes, rules.zone)
             while moment < last_start and len(slots) < limit:
+                # Fewest appointments that day first, counting the slots already offered, so
+                # the suggestions spread over whoever is free.
                 ranked = sorted(
-                    staff, key=lambda m: (rules.per_staff_day.get((m.pk, day), 0), m.name, m.pk)
+                    staff,
+                    key=lambda m: (
+                        rules.per_staff_day.get((m.pk, day), 0) + offered.get((m.pk, day), 0),
+                        m.name,
+                        m.pk,
+                    ),
                 )
                 for member in ranked:
                     if not rules.problems(member, moment, now):
+                        offered[member.pk, day] = offered.get((member.pk, day), 0) + 1
                         slots.append(
                             Slot(
                                 moment,
@@ -304,6 +312,9 @@ def reschedule(appointment, *, starts_at, staff=None, by=None, now=None):
     """Move an appointment (same type and location) under the same rules as a new booking."""
     from engagement import reminders
 
+    if appointment.status not in (Appointment.Status.SCHEDULED, Appointment.Status.CONFIRMED):
+        state = appointment.get_status_display().lower()
+        raise ValidationError({"status": f"A {state} appointment can't be moved."})
     staff = staff or appointment.staff
     with transaction.atomic():
         StaffMember.objects.select_for_update().get(pk=staff.pk)

@@ -246,7 +246,12 @@ class TimeOff(models.Model):
 class PatientQuerySet(ScopedQuerySet):
     def scope_for(self, user):
         if sees_own_only(user):
-            return self.filter(appointments__staff__user=user).distinct()
+            # Their own patients, and new ones at their locations nobody has seen yet (so a
+            # pharmacist can book a patient they just registered).
+            return self.filter(
+                Q(appointments__staff__user=user)
+                | Q(location__in=location_ids(user), appointments__isnull=True)
+            ).distinct()
         return self.filter(location__in=location_ids(user))
 
 
@@ -434,6 +439,14 @@ class Reminder(models.Model):
 
     class Meta:
         ordering = ["send_at", "pk"]
+        # The sender's claim query reads only the waiting ones, however much history piles up.
+        indexes = [
+            models.Index(
+                fields=["send_at", "id"],
+                condition=Q(status="scheduled"),
+                name="reminder_waiting",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(appointment__isnull=False) | Q(task__isnull=False),

@@ -138,6 +138,36 @@ ROLES = (
                 f"rcm.view_{model}"
                 for model in ("assignment", "followup", "generateddocument", "automationrun")
             ),
+            # Pharmacy engagement: locations, hours, services and staff are set up in the admin;
+            # appointments, tasks and reminders change only through the app (read-only here).
+            *(
+                f"engagement.{action}_{model}"
+                for model in (
+                    "location",
+                    "openinghours",
+                    "locationholiday",
+                    "appointmenttype",
+                    "staffmember",
+                    "workinghours",
+                    "patient",
+                )
+                for action in ("view", "add", "change")
+            ),
+            "engagement.delete_openinghours",
+            "engagement.delete_locationholiday",
+            "engagement.delete_workinghours",
+            *(
+                f"engagement.view_{model}"
+                for model in (
+                    "timeoff",
+                    "appointment",
+                    "followuptask",
+                    "reminder",
+                    "surveyresponse",
+                    "report",
+                    "kpialert",
+                )
+            ),
         ),
     ),
     # campaigns

@@ -88,6 +88,33 @@ PERIODIC_JOBS = (
         description="Marks unmade follow-up calls missed, assigns unassigned claims, books "
         "the next follow-up of every open claim.",
     ),
+    PeriodicJob(
+        name="engagement: send due reminders",
+        task="engagement.send_due_reminders",
+        minute="*/5",
+        description="Sends due appointment and task reminders (each exactly once; failed sends "
+        "are retried with backoff).",
+    ),
+    PeriodicJob(
+        name="engagement: escalate overdue follow-up tasks",
+        task="engagement.escalate_overdue_tasks",
+        minute="20",
+        description="Hourly: overdue tasks go to the location's managers, once each.",
+    ),
+    PeriodicJob(
+        name="engagement: daily, weekly and monthly reports",
+        task="engagement.generate_reports",
+        minute="0",
+        hour="10",  # past midnight in every US time zone
+        description="Yesterday's operations report; last week's on Mondays; last month's on "
+        "the 1st. Stored and emailed to the managers.",
+    ),
+    PeriodicJob(
+        name="engagement: KPI alerts",
+        task="engagement.check_kpi_alerts",
+        minute="50",
+        description="Hourly: a KPI outside its target tells the location's managers once.",
+    ),
     # Each app adds its daily and hourly jobs here.
 )
 

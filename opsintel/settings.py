@@ -371,9 +371,7 @@ RCM_COST_SAVED_PER_TASK = env_int("RCM_COST_SAVED_PER_TASK", 25)
 ENGAGEMENT_SLOT_STEP_MINUTES = 15
 ENGAGEMENT_REMINDER_OFFSETS_HOURS = (24, 2)
 ENGAGEMENT_QUIET_HOURS = ("21:00", "08:00")
-ENGAGEMENT_SMS_BACKEND = env_str(
-    "ENGAGEMENT_SMS_BACKEND", "engagement.messaging.ConsoleSmsBackend"
-)
+ENGAGEMENT_SMS_BACKEND = env_str("ENGAGEMENT_SMS_BACKEND", "engagement.messaging.ConsoleSmsBackend")
 ENGAGEMENT_SMS_FILE_PATH = env_str("ENGAGEMENT_SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
 # Twilio-compatible HTTP API (production): account, token, sender number, base URL.
 ENGAGEMENT_SMS_ACCOUNT_SID = env_str("ENGAGEMENT_SMS_ACCOUNT_SID")

@@ -31,6 +31,7 @@ urlpatterns = [
     path("api/advocacy/", include("advocacy.api.urls")),
     path("api/rcm/", include("rcm.api.urls")),
     path("api/automation/", include("rcm.api.automation_urls")),
+    path("api/engagement/", include("engagement.api.urls")),
     path("api/", include("opsintel.api.urls")),
     path("v1/leader-hub-metrics/", include("leaderhub.api.urls")),
     path("campaigns/", include("campaigns.urls")),

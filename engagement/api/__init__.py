@@ -1,0 +1,1 @@
+"""The pharmacy engagement REST API, mounted at /api/engagement/ (see urls.py)."""
