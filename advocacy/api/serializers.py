@@ -18,17 +18,11 @@ from advocacy.models import (
     Patient,
     PatientFeedback,
 )
+from opsintel.api.fields import named_choice_field
 
-
-@extend_schema_field(
-    {"type": "string", "enum": list(Level.values)}, component_name="CaseComplexityEnum"
-)
-class ComplexityField(serializers.ChoiceField):
-    """Complexity has the same low/medium/high choices as campaigns' intervention priority;
-    its own component keeps the priority enum's name (and API clients) as they were."""
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=Level.choices, **kwargs)
+# Complexity has the same low/medium/high choices as campaigns' intervention priority; its own
+# component keeps the priority enum's name (and API clients) as they were.
+ComplexityField = named_choice_field(Level.choices, "CaseComplexityEnum")
 
 
 # Cases ----------------------------------------------------------------------------------------

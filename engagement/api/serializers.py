@@ -21,27 +21,8 @@ from engagement.models import (
     StaffMember,
     SurveyResponse,
 )
+from opsintel.api.fields import named_choice_field
 from opsintel.audit import Action, record_event
-
-
-def named_choice_field(choices, component_name, *, blank=False):
-    """A ChoiceField whose enum is its own schema component: other apps use the same field
-    names ("status", "channel", "priority", "role") for other choice sets."""
-    values = [value for value, _label in choices]
-
-    @extend_schema_field(
-        {"type": "string", "enum": [*values, ""] if blank else values},
-        component_name=component_name,
-    )
-    class Field(serializers.ChoiceField):
-        def __init__(self, **kwargs):
-            if blank:
-                kwargs.setdefault("allow_blank", True)
-            super().__init__(choices=choices, **kwargs)
-
-    Field.__name__ = Field.__qualname__ = component_name.removesuffix("Enum") + "Field"
-    return Field
-
 
 STATUS_ACTIONS = (
     ("confirm", "Confirm"),

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from opsintel.api.fields import named_choice_field
 from opsintel.audit import Action, record_event
 from rcm import rules, services
 from rcm.models import (
@@ -30,26 +31,6 @@ from rcm.models import (
     WorkQueue,
 )
 from rcm.selectors import AGING_BUCKET_LABELS
-
-
-def named_choice_field(choices, component_name, *, blank=False):
-    """A ChoiceField whose enum is its own schema component: other apps use the same field
-    names ("status", "priority") for other choice sets, and each set keeps its own name."""
-    values = [value for value, _label in choices]
-
-    @extend_schema_field(
-        {"type": "string", "enum": [*values, ""] if blank else values},
-        component_name=component_name,
-    )
-    class Field(serializers.ChoiceField):
-        def __init__(self, **kwargs):
-            if blank:
-                kwargs.setdefault("allow_blank", True)
-            super().__init__(choices=choices, **kwargs)
-
-    Field.__name__ = Field.__qualname__ = component_name.removesuffix("Enum") + "Field"
-    return Field
-
 
 ClaimStatusField = named_choice_field(ClaimStatus.choices, "ClaimStatusEnum")
 DenialReasonField = named_choice_field(DenialReason.choices, "DenialReasonEnum", blank=True)
