@@ -80,6 +80,7 @@ class InterventionResource(SafeModelResource):
         return super().filter_export(queryset, **kwargs).select_related("member", "measure")
 
     def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
         if not str(row.get("external_id") or "").strip():
             raise ValueError(
                 "external_id is empty: every imported intervention needs one, so that a "

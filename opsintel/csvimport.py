@@ -162,7 +162,7 @@ def read_rows(path, columns, errors):
     number = 1
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
+            reader = csv.DictReader(handle, strict=True)
             header = [column.strip() for column in reader.fieldnames or []]
             if not header:
                 errors.add(f"{name}: the file is empty; expected the columns {', '.join(columns)}.")

@@ -5,15 +5,52 @@ Admin classes that offer import or export use `AuditedImportExportMixin` (or the
 mix in `AuditedChangeViewMixin`; rows that change only through services `ReadOnlyAdminMixin`.
 """
 
+import csv
+import io
+
+import tablib
 from django.contrib.admin.utils import unquote
 from import_export import resources
 from import_export.admin import ExportMixin, ImportExportMixin
+from import_export.formats import base_formats
+from import_export.results import Result
 
 from opsintel.audit import Action, record_event
 from opsintel.exports import neutralise
 
 
+class SpreadsheetRowResult(Result):
+    """Row errors numbered as in a spreadsheet (the header is row 1), as the import commands
+    number them, and by the row's own number even when unchanged rows are skipped."""
+
+    def append_invalid_row(self, number, row, validation_error):
+        super().append_invalid_row(number + 1, row, validation_error)
+
+    def append_error_row(self, number, row, errors):
+        super().append_error_row(number + 1, row, errors)
+
+    def row_errors(self):
+        return [(row.number, row.errors) for row in self.error_rows]
+
+
 class SafeModelResource(resources.ModelResource):
+    def get_result_class(self):
+        return SpreadsheetRowResult
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self._key_rows = {}
+
+    def before_import_row(self, row, **kwargs):
+        # A key given twice in one file is an error, not "the last row wins".
+        super().before_import_row(row, **kwargs)
+        columns = [self.fields[name].column_name for name in self.get_import_id_fields()]
+        key = tuple(str(row.get(column) or "").strip() for column in columns)
+        number = kwargs.get("row_number")
+        first = self._key_rows.setdefault(key, number)
+        if first != number:
+            raise ValueError(f"{', '.join(columns)} {', '.join(key)} is also on row {first + 1}.")
+
     def export_field(self, field, instance, **kwargs):
         return neutralise(super().export_field(field, instance, **kwargs))
 
@@ -39,7 +76,36 @@ class AuditedExportMixin(_AuditedExport, ExportMixin):
     pass
 
 
+class StrictCSV(base_formats.CSV):
+    """CSV read strictly: a file cut inside a quoted cell, or a row with the wrong number of
+    values, is refused with its row number instead of being padded or half-read."""
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, bytes):
+            in_stream = in_stream.decode(self.encoding or "utf-8-sig")
+        rows = list(csv.reader(io.StringIO(in_stream, newline=""), strict=True))
+        header, data = (rows[0], rows[1:]) if rows else ([], [])
+        for number, row in enumerate(data, start=2):
+            if row and len(row) != len(header):
+                raise ValueError(f"row {number}: {len(row)} values for {len(header)} columns.")
+        return tablib.Dataset(*[row for row in data if row], headers=header)
+
+
 class AuditedImportExportMixin(_AuditedExport, ImportExportMixin):
+    @property
+    def import_formats(self):
+        return [StrictCSV if f is base_formats.CSV else f for f in super().import_formats]
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # Say what is wrong with the file, not which exception the library met.
+        if isinstance(e, UnicodeDecodeError):
+            message = 'The file is not UTF-8 text. Save it as UTF-8 ("CSV UTF-8") and import again.'
+        elif isinstance(e, csv.Error | ValueError):
+            message = f"The file is not readable as CSV: {e}"
+        else:
+            return super().add_data_read_fail_error_to_form(form, e)
+        form.add_error("import_file", message)
+
     def has_import_permission(self, request):
         return self.has_add_permission(request) and self.has_change_permission(request)
 

@@ -92,7 +92,8 @@ INSTALLED_APPS = [
     "advocacy.apps.AdvocacyConfig",
     "rcm.apps.RcmConfig",
     "engagement.apps.EngagementConfig",
-    "django.contrib.admin",
+    # django.contrib.admin, with the admin site limited to platform admins (opsintel.security).
+    "opsintel.security.OpsIntelAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -107,15 +108,20 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "import_export",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Ends a session SESSION_MAX_AGE after sign-in, however active (the idle timeout is below).
+    "opsintel.security.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns lockouts raised by the auth backend into responses.
@@ -187,18 +193,31 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Idle timeout: the session expires SESSION_TIMEOUT_MINUTES after the last request.
+# Idle timeout: the session expires SESSION_TIMEOUT_MINUTES after the last request, and when
+# the browser closes; absolute timeout: SESSION_MAX_HOURS after sign-in, however active
+# (opsintel.security.SessionLifetimeMiddleware).
 SESSION_COOKIE_AGE = env_int("SESSION_TIMEOUT_MINUTES", 30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_MAX_AGE = env_int("SESSION_MAX_HOURS", 8) * 3600
 
-# Lockout after repeated failed logins, per username and address pair.
+# Lockout (django-axes): LOGIN_FAILURE_LIMIT failed sign-ins for one username (from anywhere)
+# or from one address (for any usernames) pause sign-in for that username or address for
+# LOGIN_LOCKOUT_MINUTES; failures older than that are forgotten. Attempts are kept in the
+# database (shared by every web process; listed and deletable, i.e. unlockable, in the admin).
+# The sign-in form and /api/token/ both go through authenticate() (the token view must run
+# outside ATOMIC_REQUESTS, or its failure records roll back: docs/security.md).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "opsintel.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "opsintel.security.client_ip"
 AXES_VERBOSE = False
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none, REMOTE_ADDR is
+# the client). Behind a proxy this MUST be set, or every client shares the proxy's address and
+# a few failed sign-ins anywhere lock everyone out.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Security --------------------------------------------------------------------------------------
 # Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO so Django
@@ -220,6 +239,26 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline
+# (no <script> blocks, no on*= attributes), so injected markup cannot run script. Styles allow
+# 'unsafe-inline': pages set computed widths and colours in style attributes (progress bars,
+# the engagement heat map) and the admin and API docs ship <style> blocks; CSS cannot run
+# script, and every value in a style attribute is escaped by the template engine.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
 
 # Internationalisation: stored in UTC, shown in TIME_ZONE.
 LANGUAGE_CODE = "en-us"

@@ -21,12 +21,12 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html_join
-from import_export.formats.base_formats import CSV
 
 from opsintel.importexport import (
     AuditedChangeViewMixin,
     AuditedImportExportMixin,
     ReadOnlyAdminMixin,
+    StrictCSV,
 )
 from rcm import rules
 from rcm.models import (
@@ -399,7 +399,7 @@ class FollowUpInline(ReadOnlyAdminMixin, admin.TabularInline):
 @admin.register(Claim)
 class ClaimAdmin(AuditedChangeViewMixin, AuditedImportExportMixin, admin.ModelAdmin):
     resource_classes = [ClaimResource]
-    import_formats = [CSV]  # the format of `manage.py import_claims` (docs/rcm-import.md)
+    import_formats = [StrictCSV]  # the format of `manage.py import_claims` (docs/rcm-import.md)
     list_display = [
         "claim_number",
         "payer",

@@ -327,7 +327,7 @@ def check_rows(name, header, rows, errors=None):
 def _peek_header(path):
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(handle), [])
+            return next(csv.reader(handle, strict=True), [])
     except (OSError, UnicodeDecodeError, csv.Error):
         return None
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from import_export import fields
-from import_export.results import RowResult
+from import_export.results import Result, RowResult
 
 from opsintel.csvimport import InvalidImport
 from opsintel.importexport import SafeModelResource
@@ -38,6 +38,9 @@ def _cell(value):
 
 
 class ClaimResource(SafeModelResource):
+    def get_result_class(self):
+        return Result  # its errors come from the importer, numbered from the header already
+
     member_id = fields.Field(attribute="patient__member_id", column_name="member_id")
     patient_name = fields.Field(attribute="patient__name", column_name="patient_name")
     date_of_birth = fields.Field(attribute="patient__date_of_birth", column_name="date_of_birth")

@@ -1,5 +1,6 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.throttling import ScopedRateThrottle
@@ -49,6 +50,10 @@ class TokenObtainView(TokenObtainPairView):
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
+        except AuthenticationFailed as exc:
+            # Answered, not raised: DRF rolls back the request's transaction on an exception,
+            # and with it the lockout count and the failed-login audit event just written.
+            return Response({"detail": exc.detail}, status=exc.status_code)
         record_event(
             Action.LOGIN, request=request, actor=serializer.user, description="API token issued"
         )

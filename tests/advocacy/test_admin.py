@@ -224,7 +224,7 @@ def test_retrain_without_history_shows_the_error_and_writes_nothing(admin_client
     assert not CaseRisk.objects.exists()
 
 
-def test_retraining_needs_the_permission_to_add_models(client, make_user):
+def test_retraining_needs_the_permission_to_add_models(client, make_user, admin_open_to_staff):
     history()
     rollups.refresh()
     viewer = make_user(is_staff=True)

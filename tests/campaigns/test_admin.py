@@ -203,8 +203,9 @@ def test_admin_import_shows_row_errors_and_writes_nothing(admin_client):
     assert preview.status_code == 200
     result = preview.context["result"]
     assert "confirm_form" not in preview.context
-    assert [number for number, _ in result.row_errors()] == [2, 4]  # unknown member; no id
-    assert [row.number for row in result.invalid_rows] == [3]  # bad status and cost
+    # Spreadsheet rows (the header is row 1): unknown member; no id
+    assert [number for number, _ in result.row_errors()] == [3, 5]
+    assert [row.number for row in result.invalid_rows] == [4]  # bad status and cost
     assert set(result.invalid_rows[0].error_dict) == {"status", "cost"}
     assert not Intervention.objects.exists()
     assert not AuditEvent.objects.filter(action=Action.IMPORT).exists()
@@ -230,7 +231,7 @@ def test_admin_export_of_members_neutralises_formulas_and_is_audited(admin_clien
     assert (event.object_type, event.object_count) == ("campaigns.member", 2)
 
 
-def test_import_and_export_need_the_model_permissions(client, make_user):
+def test_import_and_export_need_the_model_permissions(client, make_user, admin_open_to_staff):
     # A care manager may view interventions but not add or change them in the admin.
     client.force_login(make_user("Care manager", is_staff=True))
     assert client.get(reverse("admin:campaigns_intervention_changelist")).status_code == 200

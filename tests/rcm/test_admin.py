@@ -215,7 +215,9 @@ def test_rule_preview_form_errors_and_link(admin_client):
     assert response.context["form"].errors == {"claim_number": ["There is no claim NOPE."]}
 
 
-def test_rule_preview_needs_view_permission_on_rules_and_claims(client, make_user):
+def test_rule_preview_needs_view_permission_on_rules_and_claims(
+    client, make_user, admin_open_to_staff
+):
     rule = AssignmentRule.objects.get(name="Default Rule")
     client.force_login(make_user("AR manager", is_staff=True))
     url = reverse("admin:rcm_assignmentrule_test", args=[rule.pk])
