@@ -33,11 +33,14 @@ def retrain_risk_model():
     """Weekly: train the SLA-risk model on the resolved history, then score the active cases.
 
     Too little history is not a failure of the job: the previous model stays in use."""
+    previous = risk.latest_model()
     try:
         model = risk.train()
     except risk.RiskModelError as error:
         logger.warning("SLA-risk model not retrained: %s", "; ".join(error.messages))
         return {"error": "; ".join(error.messages)}
+    if previous is not None and model.pk == previous.pk:
+        return {"auc": model.auc, "cases scored": 0}  # the same model: scores stand
     return {"auc": model.auc, "cases scored": risk.score_active_cases(model)}
 
 

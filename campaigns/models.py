@@ -18,7 +18,7 @@ def default_monthly_capacity():
 
 def manages_campaigns(user):
     """Care managers (and platform admins) see and change every campaign."""
-    return user.is_authenticated and user.has_perm(MANAGE_PERMISSION)
+    return user.is_authenticated and (user.is_platform_admin or user.has_perm(MANAGE_PERMISSION))
 
 
 class Measure(models.Model):

@@ -71,3 +71,6 @@ class AuditEventAdmin(ReadOnlyAdminMixin, AuditedExportMixin, admin.ModelAdmin):
             )
             queryset |= matching_ids
         return queryset, may_have_duplicates
+
+
+from opsintel import admin_jobs  # noqa: F401, E402  (the beat schedule admin, with "Run now")

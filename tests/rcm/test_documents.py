@@ -375,7 +375,7 @@ def test_the_letter_page_prints_and_is_audited(agent_client, claim, agent):
     assert response.status_code == 200
     assert '<article class="panel letter"' in page
     assert "Tear &lt;confirmed&gt; on MRI." in page
-    assert 'data-print' in page
+    assert "data-print" in page
     assert reverse("rcm:document_download", args=[document.pk, "pdf"]) in page
     event = AuditEvent.objects.get(action="view")
     assert (event.actor, event.object_ids) == (agent.user, [str(document.pk)])
