@@ -185,7 +185,7 @@ def assigned(claim_ids):
 
 
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # needs the seeded rows
 def test_a_worker_killed_mid_job_leaves_the_same_result_as_an_uninterrupted_run(workers):
     claim_ids = world()
     kwargs = {"claim_ids": claim_ids, "today": TODAY.isoformat(), "batch_size": BATCH}
