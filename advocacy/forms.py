@@ -155,7 +155,10 @@ class InteractionForm(CaseActionForm):
         choices=Interaction.Direction.choices, initial=Interaction.Direction.OUTBOUND
     )
     duration_minutes = forms.IntegerField(
-        min_value=0, max_value=24 * 60, initial=0, label="Duration (minutes)"
+        min_value=0,
+        max_value=Interaction.MAX_DURATION_MINUTES,
+        initial=0,
+        label="Duration (minutes)",
     )
     note = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})

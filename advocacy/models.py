@@ -235,6 +235,9 @@ class Interaction(models.Model):
     duration_minutes = models.PositiveIntegerField(default=0)
     note = models.TextField(blank=True)
 
+    # One interaction is at most a day; longer is a typo that would skew handle times.
+    MAX_DURATION_MINUTES = 24 * 60
+
     class Meta:
         ordering = ["case", "started_at", "pk"]
 

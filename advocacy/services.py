@@ -212,8 +212,13 @@ def log_interaction(case, *, advocate, channel, direction=Interaction.Direction.
         errors["channel"] = f"Unknown channel {channel!r}."
     if direction not in Interaction.Direction.values:
         errors["direction"] = f"Unknown direction {direction!r}."
-    if not isinstance(duration_minutes, int) or duration_minutes < 0:
-        errors["duration_minutes"] = "Duration must be a whole number of minutes ≥ 0."
+    if not isinstance(duration_minutes, int) or not (
+        0 <= duration_minutes <= Interaction.MAX_DURATION_MINUTES
+    ):
+        errors["duration_minutes"] = (
+            f"Duration must be a whole number of minutes from 0 to "
+            f"{Interaction.MAX_DURATION_MINUTES}."
+        )
     if not case.is_active:
         errors["case"] = f"The case is {case.get_status_display().lower()}; reopen it first."
     if errors:

@@ -51,7 +51,9 @@ def default_target_date():
 
 class CampaignForm(forms.Form):
     name = forms.CharField(max_length=200)
-    coordinator_count = forms.IntegerField(min_value=1, max_value=1000, label="Coordinators")
+    coordinator_count = forms.IntegerField(
+        min_value=1, max_value=Campaign.MAX_COORDINATORS, label="Coordinators"
+    )
     strategy = forms.ChoiceField(
         choices=Campaign.Strategy.choices, initial=Campaign.Strategy.BALANCED
     )

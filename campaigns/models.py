@@ -198,6 +198,8 @@ class Campaign(models.Model):
         ARCHIVED = "archived", "Archived"
 
     LIVE_STATUSES = (Status.DRAFT, Status.ACTIVE)
+    # Far above any real outreach team; bounds what a form or API call can ask the engine for.
+    MAX_COORDINATORS = 1000
 
     name = models.CharField(max_length=200)
     created_by = models.ForeignKey(

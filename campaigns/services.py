@@ -292,6 +292,10 @@ def create_campaign(
             errors[field_name] = message
     if not isinstance(coordinator_count, int) or coordinator_count < 1:
         errors["coordinator_count"] = "At least one coordinator is needed."
+    elif coordinator_count > Campaign.MAX_COORDINATORS:
+        errors["coordinator_count"] = (
+            f"At most {Campaign.MAX_COORDINATORS} coordinators per campaign."
+        )
     if errors:
         raise ValidationError(errors)
 

@@ -37,6 +37,11 @@ def _staff_member(user):
     return getattr(user, "pharmacy_staff", None) if user.is_authenticated else None
 
 
+def not_in_the_future(value):
+    if value > timezone.localdate():
+        raise ValidationError(f"{value:%b %-d, %Y} is in the future.")
+
+
 def location_ids(user):
     """The locations whose data the user sees (all for a platform admin)."""
     staff = _staff_member(user)
@@ -264,7 +269,7 @@ class Patient(models.Model):
 
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="patients")
     name = models.CharField(max_length=200)
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True, validators=[not_in_the_future])
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +15551234567")
     email_consent = models.BooleanField(default=False)

@@ -223,7 +223,9 @@ class InteractionCreateSerializer(serializers.Serializer):
         choices=Interaction.Direction.choices, default=Interaction.Direction.OUTBOUND
     )
     started_at = serializers.DateTimeField(required=False, help_text="Default: now")
-    duration_minutes = serializers.IntegerField(min_value=0, default=0)
+    duration_minutes = serializers.IntegerField(
+        min_value=0, max_value=Interaction.MAX_DURATION_MINUTES, default=0
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -9,6 +9,7 @@ from campaigns.models import (
     Measure,
     Member,
 )
+from opsintel.api.fields import RowIdField
 from opsintel.assignment import BALANCED
 
 # Rows -----------------------------------------------------------------------------------------
@@ -259,7 +260,7 @@ class CampaignDetailSerializer(CampaignSerializer):
 class SelectionFiltersSerializer(serializers.Serializer):
     """The filter of selectors.available_interventions."""
 
-    measure_id = serializers.IntegerField(required=False, allow_null=True)
+    measure_id = RowIdField(required=False, allow_null=True)
     statuses = serializers.ListField(
         child=serializers.ChoiceField(choices=Intervention.Status.choices), required=False
     )
@@ -276,7 +277,7 @@ class SelectionSerializer(serializers.Serializer):
     """Which interventions: exactly `intervention_ids`, or the available interventions of
     `member_ids` (external member IDs), or everything available matching `filters`."""
 
-    intervention_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    intervention_ids = serializers.ListField(child=RowIdField(), required=False)
     member_ids = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
     filters = SelectionFiltersSerializer(required=False)
 
@@ -319,14 +320,16 @@ class CampaignCreateSerializer(SelectionSerializer):
 
 
 class CampaignPreviewSerializer(SelectionSerializer):
-    coordinator_count = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    coordinator_count = serializers.IntegerField(
+        min_value=1, max_value=Campaign.MAX_COORDINATORS, required=False, allow_null=True
+    )
     strategy = serializers.ChoiceField(choices=Campaign.Strategy.choices, default=BALANCED)
     target_completion_date = serializers.DateField(required=False, allow_null=True)
 
 
 class RebalanceSerializer(serializers.Serializer):
     coordinator_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=RowIdField(),
         required=False,
         allow_empty=False,
         help_text="Coordinators to spread the unfinished work over; default the campaign's own",

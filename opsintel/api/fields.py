@@ -22,3 +22,13 @@ def named_choice_field(choices, component_name, *, blank=False):
 
     Field.__name__ = Field.__qualname__ = component_name.removesuffix("Enum") + "Field"
     return Field
+
+
+class RowIdField(serializers.IntegerField):
+    """A row id given by number: positive and within PostgreSQL's bigint, so an out-of-range
+    guess is a field error rather than an overflow in the database driver."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)
