@@ -59,10 +59,10 @@ Rules
 Every row of every file is checked before anything is written; every problem is reported with
 file name and row number (row 1 is the header), at most MAX_ERRORS plus a count of the rest.
 With any problem nothing is written. Otherwise all files are written in one transaction, in
-chunks of CHUNK rows: each chunk looks up the stored rows of its ids in one query and upserts
-the new and changed rows with one bulk statement. One AuditEvent (import) records the run.
-The parsed rows are held in memory between checking and writing (thousands of cases, not
-millions).
+chunks of CHUNK rows read from the files again: each chunk looks up the stored rows of its ids
+in one query and upserts the new and changed rows with one bulk statement. One AuditEvent
+(import) records the run. Checking keeps keys only (ids, referenced ids, case times), never
+the rows, so a big file is not held in memory.
 """
 
 import json
@@ -89,10 +89,12 @@ from opsintel.csvimport import (
     Row,
     TableCounts,
     audit_import,
+    batched,
     chunks,
     existing_rows,
     read_rows,
     show,
+    upsert,
     writing,
 )
 
@@ -196,216 +198,240 @@ class ImportReport:
         return lines
 
 
+# Parsing rows: one function per file, used when checking and again when writing --------------
+#
+# Each takes a Row and returns {attname: value}, references named by source id ("patient",
+# "advocate", "case").
+
+
+def _patient(row):
+    values = {
+        column: row.text(column, max_length=_max_length(Patient, column), required=False)
+        for column in ("insurance_type", "preferred_channel", "state")
+    }
+    values["risk_score"] = row.decimal("risk_score", places=2, max_digits=5, required=False)
+    if values["risk_score"] is not None and values["risk_score"] > 100:
+        row.error(f"risk_score {values['risk_score']} is outside 0–100")
+    values["created_at"] = row.datetime("created_at")
+    return values
+
+
+def _advocate(row):
+    values = {"name": row.text("name", max_length=_max_length(Advocate, "name"))}
+    for column in ("specialty", "team"):
+        values[column] = row.text(column, max_length=_max_length(Advocate, column), required=False)
+    values["capacity"] = row.integer(
+        "capacity", required=False, default=25, low=1, high=MAX_POSITIVE_INT
+    )
+    values["hire_date"] = row.date("hire_date", required=False)
+    return values
+
+
+def _case(row):
+    values = {
+        "patient": row.text("patient_id"),
+        "advocate": row.text("advocate_id", required=False) or None,
+        "case_type": row.choice("case_type", CaseType.values, noun="case type"),
+        "urgency": row.choice("urgency", Case.Urgency.values, noun="urgency"),
+        "status": row.choice("status", Case.Status.values, noun="status"),
+        "escalated": row.boolean("escalation_flag"),
+    }
+    row.boolean("reopen_flag")
+    created = values["created_at"] = row.datetime("created_at")
+    for column in DERIVED:
+        values[column] = row.datetime(column, required=False)
+        if created is not None and values[column] is not None and values[column] < created:
+            row.error(
+                f"{column} {row.values[column]} is before created_at {row.values['created_at']}"
+            )
+    values.update(_metadata(row))
+    return values
+
+
+def _metadata(row):
+    text = row.values["metadata_json"]
+    try:
+        metadata = json.loads(text) if text else {}
+    except ValueError:
+        row.error(f"metadata_json {show(text)} is not valid JSON")
+        return {}
+    if not isinstance(metadata, dict):
+        row.error(f"metadata_json {show(text)} is not a JSON object")
+        return {}
+    try:
+        columns = clean_metadata(metadata)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            for message in messages:
+                row.error(f"metadata_json {name}: {message.rstrip('.')}")
+        return {}
+    return {"metadata": columns, **columns}
+
+
+def _interaction(row):
+    return {
+        "case": row.text("case_id"),
+        "channel": row.choice("type", Interaction.Channel.values, noun="interaction type"),
+        "started_at": row.datetime("created_at"),
+        "duration_minutes": row.integer(
+            "duration_minutes", required=False, default=0, high=MAX_POSITIVE_INT
+        ),
+        "advocate": row.text("advocate_id", required=False) or None,
+    }
+
+
+def _event(row):
+    source_id = row.values["id"]
+    if DERIVED_ID.fullmatch(source_id):
+        row.error(
+            f"id {show(source_id)} has the form reserved for events derived from "
+            f"{CASES} (<case id>/a, /f or /r)"
+        )
+    return {
+        "case": row.text("case_id"),
+        "type": row.choice("event_type", CaseEvent.Type.values, noun="event type"),
+        "at": row.datetime("occurred_at"),
+    }
+
+
+def _feedback(row):
+    return {
+        "case": row.text("case_id"),
+        "csat": row.integer("csat_score", low=1, high=5),
+        "comment": row.text("feedback_text", required=False),
+        "submitted_at": row.datetime("submitted_at"),
+    }
+
+
+PARSERS = {
+    PATIENTS: _patient,
+    ADVOCATES: _advocate,
+    CASES: _case,
+    INTERACTIONS: _interaction,
+    EVENTS: _event,
+    FEEDBACK: _feedback,
+}
+# file -> (column, value key, referenced file, model) of each reference
+REFERENCES = {
+    CASES: (
+        ("patient_id", "patient", PATIENTS, Patient),
+        ("advocate_id", "advocate", ADVOCATES, Advocate),
+    ),
+    INTERACTIONS: (
+        ("case_id", "case", CASES, Case),
+        ("advocate_id", "advocate", ADVOCATES, Advocate),
+    ),
+    EVENTS: (("case_id", "case", CASES, Case),),
+    FEEDBACK: (("case_id", "case", CASES, Case),),
+}
+
+
+def _rows(path, errors):
+    """Yield (row, source id, values) for each row of one file, good or not."""
+    parse = PARSERS[path.name]
+    for number, cells in read_rows(path, COLUMNS[path.name], errors):
+        row = Row(path.name, number, cells, errors)
+        source_id = row.text("id", max_length=MAX_ID)
+        yield row, source_id, parse(row)
+
+
 # Checking ---------------------------------------------------------------------------------------
 
 
 class _Checker:
-    """Parses every file present into {external_id: (row number, values)}, collecting errors."""
+    """Checks every file present, CHUNK rows at a time, keeping only keys: the ids of each
+    file, the referenced ids found stored, the created and resolved times of cases."""
 
     def __init__(self, directory, present):
         self.directory = directory
         self.present = present
         self.errors = Errors()
-        self.parsed = {name: {} for name in present}
-        # case external id -> (created_at, resolved_at) from cases.csv or the store
+        self.ids = {name: {} for name in present}  # file -> {source id: row number}
+        self.stored = {model: set() for model in (Patient, Advocate, Case)}  # ids found stored
+        # case source id -> (created_at, resolved_at), from cases.csv or the store
         self.case_times = {}
+        self.feedback_rows = {}  # case source id -> the feedback row naming it first
 
     def run(self):
-        for name in FILES:
-            if name in self.present:
-                getattr(self, "_" + name.removesuffix(".csv"))(self.directory / name)
-        self._check_references()
-        self._check_case_consistency()
+        for name in self.present:
+            good = self._good_rows(self.directory / name)
+            for chunk in batched(good, CHUNK):
+                chunk = self._check_references(name, chunk)
+                self._check_case_consistency(name, chunk)
         if self.errors:
             raise InvalidImport(self.errors.shown, self.errors.total)
-        return self.parsed
+        return {name: len(self.ids[name]) for name in self.present}
 
-    # one file -----------------------------------------------------------------------------------
-
-    def _rows(self, path):
-        seen = self.parsed[path.name]
-        for number, values in read_rows(path, COLUMNS[path.name], self.errors):
-            row = Row(path.name, number, values, self.errors)
-            source_id = row.text("id", max_length=MAX_ID)
+    def _good_rows(self, path):
+        """(row number, source id, values) of each good row; a repeated id is an error."""
+        seen = self.ids[path.name]
+        for row, source_id, values in _rows(path, self.errors):
             if source_id in seen:
-                row.error(f"id {show(source_id)} also on row {seen[source_id][0]}")
-            yield row, source_id
-
-    def _keep(self, row, source_id, values):
-        if row.ok:
-            self.parsed[row.name][source_id] = (row.number, values)
-
-    def _patients(self, path):
-        for row, source_id in self._rows(path):
-            values = {
-                column: row.text(column, max_length=_max_length(Patient, column), required=False)
-                for column in ("insurance_type", "preferred_channel", "state")
-            }
-            values["risk_score"] = row.decimal("risk_score", places=2, max_digits=5, required=False)
-            if values["risk_score"] is not None and values["risk_score"] > 100:
-                row.error(f"risk_score {values['risk_score']} is outside 0–100")
-            values["created_at"] = row.datetime("created_at")
-            self._keep(row, source_id, values)
-
-    def _advocates(self, path):
-        for row, source_id in self._rows(path):
-            values = {"name": row.text("name", max_length=_max_length(Advocate, "name"))}
-            for column in ("specialty", "team"):
-                values[column] = row.text(
-                    column, max_length=_max_length(Advocate, column), required=False
-                )
-            values["capacity"] = row.integer(
-                "capacity", required=False, default=25, low=1, high=MAX_POSITIVE_INT
-            )
-            values["hire_date"] = row.date("hire_date", required=False)
-            self._keep(row, source_id, values)
-
-    def _cases(self, path):
-        for row, source_id in self._rows(path):
-            values = {
-                "patient": row.text("patient_id"),
-                "advocate": row.text("advocate_id", required=False) or None,
-                "case_type": row.choice("case_type", CaseType.values, noun="case type"),
-                "urgency": row.choice("urgency", Case.Urgency.values, noun="urgency"),
-                "status": row.choice("status", Case.Status.values, noun="status"),
-                "escalated": row.boolean("escalation_flag"),
-            }
-            row.boolean("reopen_flag")
-            created = values["created_at"] = row.datetime("created_at")
-            for column in DERIVED:
-                values[column] = row.datetime(column, required=False)
-                if created is not None and values[column] is not None and values[column] < created:
-                    row.error(
-                        f"{column} {row.values[column]} is before created_at "
-                        f"{row.values['created_at']}"
-                    )
-            values.update(self._metadata(row))
-            if row.ok:
-                self.case_times[source_id] = (created, values["resolved_at"])
-            self._keep(row, source_id, values)
-
-    def _metadata(self, row):
-        text = row.values["metadata_json"]
-        try:
-            metadata = json.loads(text) if text else {}
-        except ValueError:
-            row.error(f"metadata_json {show(text)} is not valid JSON")
-            return {}
-        if not isinstance(metadata, dict):
-            row.error(f"metadata_json {show(text)} is not a JSON object")
-            return {}
-        try:
-            columns = clean_metadata(metadata)
-        except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
-                for message in messages:
-                    row.error(f"metadata_json {name}: {message.rstrip('.')}")
-            return {}
-        return {"metadata": columns, **columns}
-
-    def _interactions(self, path):
-        for row, source_id in self._rows(path):
-            values = {
-                "case": row.text("case_id"),
-                "channel": row.choice("type", Interaction.Channel.values, noun="interaction type"),
-                "started_at": row.datetime("created_at"),
-                "duration_minutes": row.integer(
-                    "duration_minutes", required=False, default=0, high=MAX_POSITIVE_INT
-                ),
-                "advocate": row.text("advocate_id", required=False) or None,
-            }
-            self._keep(row, source_id, values)
-
-    def _case_events(self, path):
-        for row, source_id in self._rows(path):
-            if DERIVED_ID.fullmatch(source_id):
-                row.error(
-                    f"id {show(source_id)} has the form reserved for events derived from "
-                    f"{CASES} (<case id>/a, /f or /r)"
-                )
-            values = {
-                "case": row.text("case_id"),
-                "type": row.choice("event_type", CaseEvent.Type.values, noun="event type"),
-                "at": row.datetime("occurred_at"),
-            }
-            self._keep(row, source_id, values)
-
-    def _patient_feedback(self, path):
-        for row, source_id in self._rows(path):
-            values = {
-                "case": row.text("case_id"),
-                "csat": row.integer("csat_score", low=1, high=5),
-                "comment": row.text("feedback_text", required=False),
-                "submitted_at": row.datetime("submitted_at"),
-            }
-            self._keep(row, source_id, values)
-
-    # across files -------------------------------------------------------------------------------
-
-    def _known(self, name, model, wanted):
-        """The ids of `wanted` that are in file `name` of this import or stored."""
-        in_file = set(self.parsed.get(name, ()))
-        missing = set(wanted) - in_file
-        stored = set(existing_rows(model.objects.all(), "external_id", sorted(missing)))
-        return in_file | stored
-
-    def _check_references(self):
-        refs = [  # (file, column, value key, referenced file, model)
-            (CASES, "patient_id", "patient", PATIENTS, Patient),
-            (CASES, "advocate_id", "advocate", ADVOCATES, Advocate),
-            (INTERACTIONS, "case_id", "case", CASES, Case),
-            (INTERACTIONS, "advocate_id", "advocate", ADVOCATES, Advocate),
-            (EVENTS, "case_id", "case", CASES, Case),
-            (FEEDBACK, "case_id", "case", CASES, Case),
-        ]
-        for name, column, key, target, model in refs:
-            rows = self.parsed.get(name)
-            if not rows:
+                row.error(f"id {show(source_id)} also on row {seen[source_id]}")
+            elif source_id:
+                seen[source_id] = row.number
+            if not row.ok:
                 continue
-            wanted = {values[key] for _, values in rows.values() if values[key] is not None}
-            known = self._known(target, model, wanted)
-            for source_id, (number, values) in list(rows.items()):
-                if values[key] is not None and values[key] not in known:
+            if path.name == CASES:
+                self.case_times[source_id] = (values["created_at"], values["resolved_at"])
+            yield row.number, source_id, values
+
+    def _check_references(self, name, chunk):
+        """The rows of `chunk` whose references are all known; an error for each other."""
+        bad = set()
+        for column, key, target, model in REFERENCES.get(name, ()):
+            in_file = self.ids.get(target, {})
+            stored = self.stored[model]
+            wanted = {values[key] for _, _, values in chunk} - {None} - in_file.keys() - stored
+            stored.update(existing_rows(model.objects.all(), "external_id", sorted(wanted)))
+            for number, _, values in chunk:
+                value = values[key]
+                if value is not None and value not in in_file and value not in stored:
                     self.errors.add(
-                        f"{name} row {number}: {column} {show(values[key])} is not in {target} "
+                        f"{name} row {number}: {column} {show(value)} is not in {target} "
                         "nor stored."
                     )
-                    rows.pop(source_id)
+                    bad.add(number)
+        return [item for item in chunk if item[0] not in bad]
 
-    def _check_case_consistency(self):
-        wanted = set()
-        for name in (INTERACTIONS, EVENTS, FEEDBACK):
-            wanted.update(values["case"] for _, values in self.parsed.get(name, {}).values())
-        stored_ids = sorted(wanted - set(self.case_times))
+    def _case_times(self, case_ids):
+        """(created_at, resolved_at) of each case, from cases.csv or the store."""
+        missing = sorted(set(case_ids) - self.case_times.keys())
         stored = existing_rows(
-            Case.objects.all(), "external_id", stored_ids, "created_at", "resolved_at"
+            Case.objects.all(), "external_id", missing, "created_at", "resolved_at"
         )
-        for case_id, (created, resolved) in stored.items():
-            self.case_times[case_id] = (created, resolved)
-        moments = [(INTERACTIONS, "started_at", "created_at"), (EVENTS, "at", "occurred_at")]
-        for name, key, column in moments:
-            for number, values in self.parsed.get(name, {}).values():
-                created = self.case_times[values["case"]][0]
-                if values[key] < created:
+        self.case_times.update(stored)
+        return self.case_times
+
+    def _check_case_consistency(self, name, chunk):
+        if name not in (INTERACTIONS, EVENTS, FEEDBACK):
+            return
+        times = self._case_times({values["case"] for _, _, values in chunk})
+        if name != FEEDBACK:
+            key, column = (
+                ("started_at", "created_at") if name == INTERACTIONS else ("at", "occurred_at")
+            )
+            for number, _, values in chunk:
+                created = times.get(values["case"], (None,))[0]
+                if created is not None and values[key] < created:
                     self.errors.add(
                         f"{name} row {number}: {column} {values[key].isoformat()} is before "
                         f"case {show(values['case'])} was created ({created.isoformat()})."
                     )
-        feedback = self.parsed.get(FEEDBACK, {})
-        if not feedback:
             return
         # one feedback per case: within the file and against stored feedback of other ids
         stored_feedback = {}
-        for chunk in chunks(sorted({values["case"] for _, values in feedback.values()})):
+        for part in chunks(sorted({values["case"] for _, _, values in chunk})):
             stored_feedback.update(
-                PatientFeedback.objects.filter(case__external_id__in=chunk).values_list(
+                PatientFeedback.objects.filter(case__external_id__in=part).values_list(
                     "case__external_id", "external_id"
                 )
             )
-        first = {}
-        for source_id, (number, values) in feedback.items():
+        for number, source_id, values in chunk:
             case_id = values["case"]
-            resolved = self.case_times[case_id][1]
+            if case_id not in times:
+                continue  # a case on a bad row of cases.csv: that row's error says why
+            resolved = times[case_id][1]
             where = f"{FEEDBACK} row {number}: "
             if resolved is None:
                 self.errors.add(f"{where}case {show(case_id)} is not resolved (no resolved_at).")
@@ -414,11 +440,9 @@ class _Checker:
                     f"{where}submitted_at {values['submitted_at'].isoformat()} is before the "
                     f"case was resolved ({resolved.isoformat()})."
                 )
-            if case_id in first:
-                self.errors.add(
-                    f"{where}case {show(case_id)} also has feedback on row {first[case_id]}."
-                )
-            first.setdefault(case_id, number)
+            first = self.feedback_rows.setdefault(case_id, number)
+            if first != number:
+                self.errors.add(f"{where}case {show(case_id)} also has feedback on row {first}.")
             other = stored_feedback.get(case_id, source_id)
             if other != source_id:
                 self.errors.add(
@@ -429,7 +453,7 @@ class _Checker:
 def check_files(directory):
     """Check every row of every file present; raise InvalidImport listing all problems.
 
-    Returns {file name: {external_id: (row number, values)}} in writing order.
+    Returns {file name: data rows} for the files present, in writing order.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -445,58 +469,42 @@ def check_files(directory):
 # Writing ----------------------------------------------------------------------------------------
 
 
-def _upsert(model, fields, rows, counts):
-    """Upsert {external_id: {attname: value}} in chunks: look up the stored rows of a chunk in
-    one query, then insert the new and update the changed ones with one bulk statement.
-    Returns {external_id: pk} for all rows."""
-    pks = {}
-    items = list(rows.items())
-    for chunk in chunks(items, CHUNK):
-        stored = existing_rows(
-            model.objects.all(), "external_id", [key for key, _ in chunk], "pk", *fields
-        )
-        changed = []
-        for key, values in chunk:
-            current = stored.get(key)
-            wanted = tuple(values[name] for name in fields)
-            if current is None:
-                counts.created += 1
-            elif current[1:] != wanted:
-                counts.updated += 1
-            else:
-                counts.unchanged += 1
-                pks[key] = current[0]
-                continue
-            changed.append(model(external_id=key, **values))
-        if changed:
-            model.objects.bulk_create(
-                changed,
-                update_conflicts=True,
-                unique_fields=["external_id"],
-                update_fields=[model._meta.get_field(name).name for name in fields],
-                batch_size=1000,
-            )
-            written = existing_rows(
-                model.objects.all(), "external_id", [obj.external_id for obj in changed], "pk"
-            )
-            pks.update({key: row[0] for key, row in written.items()})
-    return pks
+def _good_rows(path):
+    """(source id, values) of each row of a checked file, read again."""
+    for row, source_id, values in _rows(path, Errors()):
+        if row.ok:
+            yield source_id, values
 
 
-def _pks(model, ids, known):
-    """{external_id: pk} for `ids`, from `known` (just written) or the store."""
-    missing = [key for key in ids if key is not None and key not in known]
-    found = {
+def _pks(model, ids):
+    """{source id: pk} of the stored rows of `ids` (the files before were written already)."""
+    ids = {key for key in ids if key is not None}
+    return {
         key: row[0]
-        for key, row in existing_rows(model.objects.all(), "external_id", missing, "pk").items()
+        for key, row in existing_rows(model.objects.all(), "external_id", ids, "pk").items()
     }
-    return {**found, **{key: known[key] for key in ids if key in known}}
 
 
-def _derived_events(cases, events, case_pks):
-    """{external_id: values} of the events cases.csv implies that no imported event carries."""
-    carried = {(values["case"], values["type"]) for _, values in events.values()}
-    pk_to_id = {case_pks[case_id]: case_id for case_id in cases}
+def _resolve(name, chunk):
+    """{attname: value} rows of `chunk`, references as primary keys."""
+    resolved = {}
+    for _, key, _, model in REFERENCES.get(name, ()):
+        resolved[key] = _pks(model, {values[key] for _, values in chunk})
+    rows = []
+    for source_id, values in chunk:
+        for _, key, _, _ in REFERENCES.get(name, ()):
+            values[f"{key}_id"] = resolved[key].get(values.pop(key))
+        rows.append(
+            {"external_id": source_id, **{column: values[column] for column in FIELDS[name]}}
+        )
+    return rows
+
+
+def _derived_events(cases, case_pks):
+    """{attname: value} rows of the events a chunk of cases.csv rows implies that no imported
+    event carries (the imported events are written already)."""
+    pk_to_id = {case_pks[case_id]: case_id for case_id, _ in cases}
+    carried = set()
     for chunk in chunks(list(pk_to_id)):
         stored = CaseEvent.objects.filter(case_id__in=chunk, external_id__isnull=False).values_list(
             "case_id", "type", "external_id"
@@ -506,21 +514,24 @@ def _derived_events(cases, events, case_pks):
                 carried.add((pk_to_id[case_pk], type_))
     stale = [
         f"{case_id}/{suffix}"
-        for case_id in cases
+        for case_id, _ in cases
         for type_, suffix in DERIVED.values()
         if (case_id, type_) in carried
     ]
     for chunk in chunks(stale):
         CaseEvent.objects.filter(external_id__in=chunk).delete()
-    derived = {}
-    for case_id, (_, values) in cases.items():
+    derived = []
+    for case_id, values in cases:
         for column, (type_, suffix) in DERIVED.items():
             if values[column] is not None and (case_id, type_) not in carried:
-                derived[f"{case_id}/{suffix}"] = {
-                    "case_id": case_pks[case_id],
-                    "type": type_,
-                    "at": values[column],
-                }
+                derived.append(
+                    {
+                        "external_id": f"{case_id}/{suffix}",
+                        "case_id": case_pks[case_id],
+                        "type": type_,
+                        "at": values[column],
+                    }
+                )
     return derived
 
 
@@ -531,54 +542,30 @@ def import_advocacy(directory, *, actor=None, dry_run=False):
     Returns an ImportReport. `dry_run` checks and counts, then rolls everything back.
     """
     directory = Path(directory)
-    parsed = check_files(directory)
-    report = ImportReport(
-        directory=str(directory),
-        rows_read={name: len(rows) for name, rows in parsed.items()},
-        dry_run=dry_run,
-    )
+    rows_read = check_files(directory)
+    report = ImportReport(directory=str(directory), rows_read=rows_read, dry_run=dry_run)
+    case_ids = []
     with writing(dry_run=dry_run):
-        pks = {}
-        for name, rows in parsed.items():
-            values = {}
-            if name == CASES:
-                patients = _pks(
-                    Patient, {v["patient"] for _, v in rows.values()}, pks.get(PATIENTS, {})
-                )
-                advocates = _pks(
-                    Advocate, {v["advocate"] for _, v in rows.values()}, pks.get(ADVOCATES, {})
-                )
-            elif name in (INTERACTIONS, EVENTS, FEEDBACK):
-                cases = _pks(Case, {v["case"] for _, v in rows.values()}, pks.get(CASES, {}))
-                if name == INTERACTIONS:
-                    advocates = _pks(
-                        Advocate,
-                        {v["advocate"] for _, v in rows.values()},
-                        pks.get(ADVOCATES, {}),
-                    )
-            for source_id, (_, row) in rows.items():
-                row = dict(row)
-                if name == CASES:
-                    row["patient_id"] = patients[row.pop("patient")]
-                    row["advocate_id"] = advocates.get(row.pop("advocate"))
-                elif name in (INTERACTIONS, EVENTS, FEEDBACK):
-                    row["case_id"] = cases[row.pop("case")]
-                    if name == INTERACTIONS:
-                        row["advocate_id"] = advocates.get(row.pop("advocate"))
-                values[source_id] = {field: row[field] for field in FIELDS[name]}
+        for name in rows_read:
             counts = report.tables[name] = TableCounts()
-            pks[name] = _upsert(MODELS[name], FIELDS[name], values, counts)
-        if CASES in parsed:
-            derived = _derived_events(parsed[CASES], parsed.get(EVENTS, {}), pks[CASES])
+            for chunk in batched(_good_rows(directory / name), CHUNK):
+                rows = _resolve(name, chunk)
+                pks = upsert(MODELS[name], "external_id", FIELDS[name], rows, counts)
+                if name == CASES:
+                    case_ids.extend(pks.values())
+        if CASES in rows_read:
             counts = report.tables[DERIVED_EVENTS] = TableCounts()
-            _upsert(CaseEvent, FIELDS[EVENTS], derived, counts)
+            for chunk in batched(_good_rows(directory / CASES), CHUNK):
+                case_pks = _pks(Case, {case_id for case_id, _ in chunk})
+                derived = _derived_events(chunk, case_pks)
+                upsert(CaseEvent, "external_id", FIELDS[EVENTS], derived, counts)
         if not dry_run:
             # The loaded cases' facts and the tables built on them, in the same transaction.
             rollups.refresh()
         audit_import(
             actor=actor,
-            model=Case if CASES in parsed else MODELS[next(iter(parsed))],
-            object_ids=list(pks.get(CASES, {}).values()),
+            model=Case if CASES in rows_read else MODELS[next(iter(rows_read))],
+            object_ids=case_ids,
             source=f"Advocacy import from {directory.name}",
             tables=report.tables,
         )

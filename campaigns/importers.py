@@ -41,14 +41,15 @@ How the files map onto our tables
 
 Rules
 -----
-Every row of every file is validated before anything is written; all problems are reported
-with the file name and row number (row 1 is the header, so the first data row is row 2, as a
-spreadsheet numbers them), at most MAX_ERRORS of them plus a count of the rest. With any error
-nothing is written. Otherwise everything is written in one transaction with set-based bulk
-statements (existing rows are looked up in chunks, new and changed rows are upserted in
-batches), priorities of open work are refreshed, and one AuditEvent (import) records which
-interventions the file covers. Rows that already hold the file's values are not written
-again, so a second run of the same files changes nothing and reports everything unchanged.
+Every row of every file is validated before anything is written (keeping keys, never rows, in
+memory); all problems are reported with the file name and row number (row 1 is the header, so
+the first data row is row 2, as a spreadsheet numbers them), at most MAX_ERRORS of them plus a
+count of the rest. With any error nothing is written. Otherwise everything is written in one
+transaction with set-based bulk statements (the files are read again CHUNK rows at a time: the
+stored rows of a chunk are looked up, its new and changed rows upserted in bulk), priorities of
+open work are refreshed, and one AuditEvent (import) records which interventions the file
+covers. Rows that already hold the file's values are not written again, so a second run of the
+same files changes nothing and reports everything unchanged.
 """
 
 from dataclasses import dataclass, field
@@ -62,13 +63,17 @@ from opsintel.csvimport import (
     Row,
     TableCounts,
     audit_import,
+    batched,
     existing_rows,
     read_rows,
     show,
+    upsert,
     writing,
 )
 
 Status = Intervention.Status
+
+CHUNK = 2_000  # rows read, looked up and upserted at a time
 
 GAP_PREFIX = "gap-"
 
@@ -189,12 +194,13 @@ class InvalidPortfolio(InvalidImport):
 
 @dataclass
 class _Portfolio:
+    """What checking the files keeps for writing them: the small measures file, and for the
+    big files keys only (the rows are read again to write them)."""
+
+    directory: Path
     rows_read: dict = field(default_factory=dict)
     measures: dict = field(default_factory=dict)  # code -> (name, weight)
-    # external_id -> (member_id, code, status, intervention_date, cost, outcome, outcome_date)
-    interventions: dict = field(default_factory=dict)
-    gaps: dict = field(default_factory=dict)  # gap_id -> (member_id, code, status, next_due)
-    worked_gaps: set = field(default_factory=set)
+    worked_gaps: set = field(default_factory=set)  # gap ids named by good intervention rows
 
 
 def _parse_measures(path, portfolio, errors):
@@ -238,46 +244,74 @@ def _known_measure(row, column, measures):
     return code
 
 
+def _gap(row, measures=None):
+    """(gap_id, member_id, code, status, next_due) of a member_gaps.csv row."""
+    gap_id = row.integer("gap_id")
+    member_id = row.text("member_id", max_length=MAX_MEMBER_ID)
+    code = _known_measure(row, "measure_id", measures)
+    row.integer("measurement_year")
+    status = row.choice("gap_status", GAP_STATUSES, noun="status")
+    for column in ("gap_opened_date", "gap_closed_date", "last_service_date"):
+        row.date(column, required=False)
+    next_due = row.date("next_due_date", required=False)
+    row.integer("outreach_attempts", required=False)
+    return gap_id, member_id, code, status, next_due
+
+
+def _intervention(row, measures=None):
+    """(intervention_id, gap_id, activity_id, {attname: value}) of a member_interventions.csv
+    row; the member and measure are named by member_id and measure code."""
+    external_id = row.text("intervention_id", max_length=MAX_EXTERNAL_ID)
+    if external_id.startswith(GAP_PREFIX):
+        row.error(
+            f"intervention_id {show(external_id)} starts with {GAP_PREFIX!r}, which is kept "
+            "for the interventions made from open gaps"
+        )
+    member_id = row.text("member_id", max_length=MAX_MEMBER_ID)
+    code = _known_measure(row, "measure_id", measures)
+    gap_id = row.integer("gap_id")
+    activity = row.integer("activity_id")
+    when = row.date("intervention_date")
+    file_status = row.choice("status", FILE_STATUSES, noun="status")
+    outcome = row.text("outcome", max_length=MAX_OUTCOME, required=False)
+    cost = row.decimal("cost_per_intervention", places=2, max_digits=10)
+    status = intervention_status(file_status, outcome) if file_status else None
+    values = {
+        "member_id": member_id,
+        "measure_id": code,
+        "status": status,
+        "intervention_date": when,
+        "cost": cost,
+        "outcome": outcome,
+        "outcome_date": when if status in Intervention.FINISHED_STATUSES else None,
+    }
+    return external_id, gap_id, activity, values
+
+
 def _parse_gaps(path, portfolio, measures, errors):
+    """Check member_gaps.csv; return {gap_id: (member_id, code)} of its good rows (the
+    interventions' gap_id is checked against them)."""
     first_row = {}
+    gaps = {}
     for number, values in read_rows(path, COLUMNS[path.name], errors):
         row = Row(path.name, number, values, errors)
-        gap_id = row.integer("gap_id")
-        member_id = row.text("member_id", max_length=MAX_MEMBER_ID)
-        code = _known_measure(row, "measure_id", measures)
-        row.integer("measurement_year")
-        status = row.choice("gap_status", GAP_STATUSES, noun="status")
-        for column in ("gap_opened_date", "gap_closed_date", "last_service_date"):
-            row.date(column, required=False)
-        next_due = row.date("next_due_date", required=False)
-        row.integer("outreach_attempts", required=False)
+        gap_id, member_id, code, _, _ = _gap(row, measures)
         if gap_id is not None and gap_id in first_row:
             row.error(f"gap_id {gap_id} is also on row {first_row[gap_id]}")
         elif gap_id is not None:
             first_row[gap_id] = number
         if row.ok:
-            portfolio.gaps[gap_id] = (member_id, code, status, next_due)
+            gaps[gap_id] = (member_id, code)
         portfolio.rows_read[path.name] = number - 1
+    return gaps
 
 
-def _parse_interventions(path, portfolio, measures, activities, gaps_readable, errors):
+def _parse_interventions(path, portfolio, measures, activities, gaps, gaps_readable, errors):
     first_row = {}
     for number, values in read_rows(path, COLUMNS[path.name], errors):
         row = Row(path.name, number, values, errors)
-        external_id = row.text("intervention_id", max_length=MAX_EXTERNAL_ID)
-        if external_id.startswith(GAP_PREFIX):
-            row.error(
-                f"intervention_id {show(external_id)} starts with {GAP_PREFIX!r}, which is kept "
-                "for the interventions made from open gaps"
-            )
-        member_id = row.text("member_id", max_length=MAX_MEMBER_ID)
-        code = _known_measure(row, "measure_id", measures)
-        gap_id = row.integer("gap_id")
-        activity = row.integer("activity_id")
-        when = row.date("intervention_date")
-        file_status = row.choice("status", FILE_STATUSES, noun="status")
-        outcome = row.text("outcome", max_length=MAX_OUTCOME, required=False)
-        cost = row.decimal("cost_per_intervention", places=2, max_digits=10)
+        external_id, gap_id, activity, parsed = _intervention(row, measures)
+        member_id, code = parsed["member_id"], parsed["measure_id"]
         if external_id and external_id in first_row:
             row.error(
                 f"intervention_id {show(external_id)} is also on row {first_row[external_id]}"
@@ -286,8 +320,8 @@ def _parse_interventions(path, portfolio, measures, activities, gaps_readable, e
             first_row[external_id] = number
         if activities is not None and activity is not None and activity not in activities:
             row.error(f"activity_id {activity} is not in {ACTIVITIES_FILE}")
-        gap = portfolio.gaps.get(gap_id)
-        if gap is not None and (gap[0], gap[1]) != (member_id, code):
+        gap = gaps.get(gap_id)
+        if gap is not None and gap != (member_id, code):
             row.error(
                 f"gap_id {gap_id} is member {gap[0]}'s {gap[1]} gap in {GAPS_FILE}, not "
                 f"{member_id}'s {code}"
@@ -295,17 +329,6 @@ def _parse_interventions(path, portfolio, measures, activities, gaps_readable, e
         elif gap is None and gap_id is not None and gaps_readable:
             row.error(f"gap_id {gap_id} is not in {GAPS_FILE}")
         if row.ok:
-            status = intervention_status(file_status, outcome)
-            finished = status in Intervention.FINISHED_STATUSES
-            portfolio.interventions[external_id] = (
-                member_id,
-                code,
-                status,
-                when,
-                cost,
-                outcome,
-                when if finished else None,
-            )
             portfolio.worked_gaps.add(gap_id)
         portfolio.rows_read[path.name] = number - 1
 
@@ -324,7 +347,7 @@ def read_portfolio(directory):
             1,
         )  # fmt: skip
 
-    portfolio = _Portfolio()
+    portfolio = _Portfolio(directory)
     before = errors.total
     named = _parse_measures(directory / MEASURES_FILE, portfolio, errors)
     # A measure named on a bad row is still known (its row's error says what is wrong); when
@@ -341,10 +364,16 @@ def read_portfolio(directory):
             activities = None
 
     before = errors.total
-    _parse_gaps(directory / GAPS_FILE, portfolio, measures, errors)
+    gaps = _parse_gaps(directory / GAPS_FILE, portfolio, measures, errors)
     gaps_readable = errors.total == before
     _parse_interventions(
-        directory / INTERVENTIONS_FILE, portfolio, measures, activities, gaps_readable, errors
+        directory / INTERVENTIONS_FILE,
+        portfolio,
+        measures,
+        activities,
+        gaps,
+        gaps_readable,
+        errors,
     )
     if errors:
         raise InvalidPortfolio(errors.shown, errors.total)
@@ -378,23 +407,6 @@ def _write_measures(portfolio, report):
     return dict(Measure.objects.values_list("code", "pk"))
 
 
-def _write_members(member_ids, report):
-    known = {
-        key: pk
-        for key, (pk,) in existing_rows(Member.objects, "member_id", member_ids, "pk").items()
-    }
-    new = sorted(set(member_ids) - known.keys())
-    Member.objects.bulk_create(
-        [Member(member_id=member_id) for member_id in new], ignore_conflicts=True, batch_size=2000
-    )
-    report.members.created = len(new)
-    report.members.unchanged = len(known)
-    known.update(
-        (key, pk) for key, (pk,) in existing_rows(Member.objects, "member_id", new, "pk").items()
-    )
-    return known
-
-
 INTERVENTION_COLUMNS = (
     "member_id",
     "measure_id",
@@ -406,75 +418,75 @@ INTERVENTION_COLUMNS = (
 )
 
 
-def _write_interventions(portfolio, measure_pks, member_pks, report):
-    existing = existing_rows(
-        Intervention.objects, "external_id", portfolio.interventions, "pk", *INTERVENTION_COLUMNS
-    )
-    pks = {}
-    to_write = []
-    for external_id, row in portfolio.interventions.items():
-        member_id, code, status, when, cost, outcome, outcome_date = row
-        values = (
-            member_pks[member_id],
-            measure_pks[code],
-            status,
-            when,
-            cost,
-            outcome,
-            outcome_date,
+def _good_rows(path, parse):
+    """`parse(row)` of every row of a checked file, read again."""
+    errors = Errors()
+    for number, values in read_rows(path, COLUMNS[path.name], errors):
+        row = Row(path.name, number, values, errors)
+        parsed = parse(row)
+        if row.ok:
+            yield parsed
+
+
+class _Members:
+    """Members of the imported interventions, created when new, each counted once."""
+
+    def __init__(self, report):
+        self.counts = report.members
+        self.seen = set()
+
+    def pks(self, member_ids):
+        """{member_id: pk} for `member_ids`, creating the new ones."""
+        found = {
+            key: pk
+            for key, (pk,) in existing_rows(Member.objects, "member_id", member_ids, "pk").items()
+        }
+        new = sorted(set(member_ids) - found.keys())
+        Member.objects.bulk_create(
+            [Member(member_id=member_id) for member_id in new],
+            ignore_conflicts=True,
+            batch_size=2000,
         )
-        current = existing.get(external_id)
-        if current is None:
-            report.interventions.created += 1
-        elif tuple(current[1:]) != values:
-            report.interventions.updated += 1
-            pks[external_id] = current[0]
-        else:
-            report.interventions.unchanged += 1
-            pks[external_id] = current[0]
-            continue
-        to_write.append(
-            Intervention(
-                external_id=external_id, **dict(zip(INTERVENTION_COLUMNS, values, strict=True))
-            )
+        self.counts.created += len(new)
+        self.counts.unchanged += len(found.keys() - self.seen)
+        self.seen.update(member_ids)
+        found.update(
+            (key, pk)
+            for key, (pk,) in existing_rows(Member.objects, "member_id", new, "pk").items()
         )
-    Intervention.objects.bulk_create(
-        to_write,
-        update_conflicts=True,
-        unique_fields=["external_id"],
-        update_fields=[*INTERVENTION_COLUMNS, "updated_at"],
-        batch_size=1000,
-    )
-    return pks
+        return found
+
+
+def _write(rows, counts, *, fields, measure_pks, members):
+    """Upsert a chunk of interventions named by member_id and measure code; return their pks."""
+    member_pks = members.pks({values["member_id"] for values in rows})
+    for values in rows:
+        values["member_id"] = member_pks[values["member_id"]]
+        values["measure_id"] = measure_pks[values["measure_id"]]
+    return upsert(Intervention, "external_id", fields, rows, counts).values()
+
+
+def _interventions(portfolio):
+    """{attname: value} of each member_interventions.csv row."""
+    for external_id, _, _, values in _good_rows(
+        portfolio.directory / INTERVENTIONS_FILE, _intervention
+    ):
+        yield {"external_id": external_id, **values}
 
 
 def _open_gap_work(portfolio):
-    """external_id -> (member_id, code, next_due) for open gaps nobody has worked on yet."""
-    return {
-        f"{GAP_PREFIX}{gap_id}": (member_id, code, next_due)
-        for gap_id, (member_id, code, status, next_due) in portfolio.gaps.items()
-        if status == "Open" and gap_id not in portfolio.worked_gaps
-    }
-
-
-def _write_open_gaps(open_work, measure_pks, member_pks, report):
-    existing = existing_rows(Intervention.objects, "external_id", open_work, "pk")
-    new = [
-        Intervention(
-            external_id=external_id,
-            member_id=member_pks[member_id],
-            measure_id=measure_pks[code],
-            status=Status.PENDING,
-            intervention_date=next_due,
-        )
-        for external_id, (member_id, code, next_due) in open_work.items()
-        if external_id not in existing
-    ]
-    # Only ever created: an existing one is ours to work (see the module docstring).
-    Intervention.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
-    report.open_gaps.created = len(new)
-    report.open_gaps.unchanged = len(existing)
-    return {key: pk for key, (pk,) in existing.items()}
+    """Pending work for each open gap nobody has worked on yet (see the module docstring)."""
+    for gap_id, member_id, code, status, next_due in _good_rows(
+        portfolio.directory / GAPS_FILE, _gap
+    ):
+        if status == "Open" and gap_id not in portfolio.worked_gaps:
+            yield {
+                "external_id": f"{GAP_PREFIX}{gap_id}",
+                "member_id": member_id,
+                "measure_id": code,
+                "status": Status.PENDING,
+                "intervention_date": next_due,
+            }
 
 
 def import_hedis_portfolio(directory, *, actor=None, dry_run=False, today=None):
@@ -482,27 +494,30 @@ def import_hedis_portfolio(directory, *, actor=None, dry_run=False, today=None):
 
     Raises InvalidPortfolio (a ValidationError) listing the problems when any row is bad;
     nothing is written then. Returns an ImportReport. `dry_run` checks and counts, then rolls
-    everything back.
+    everything back. The files are read again to write them, CHUNK rows at a time.
     """
     portfolio = read_portfolio(directory)
     report = ImportReport(directory=str(directory), rows_read=portfolio.rows_read, dry_run=dry_run)
-    open_work = _open_gap_work(portfolio)
-    member_ids = {row[0] for row in portfolio.interventions.values()}
-    member_ids.update(member_id for member_id, _, _ in open_work.values())
-
     with writing(dry_run=dry_run):
         measure_pks = _write_measures(portfolio, report)
-        member_pks = _write_members(member_ids, report)
-        pks = _write_interventions(portfolio, measure_pks, member_pks, report)
-        pks.update(_write_open_gaps(open_work, measure_pks, member_pks, report))
-        created = [key for key in (*portfolio.interventions, *open_work) if key not in pks]
-        pks.update(
-            (key, pk)
-            for key, (pk,) in existing_rows(
-                Intervention.objects, "external_id", created, "pk"
-            ).items()
-        )
-        report.intervention_ids = sorted(pks.values())
+        members = _Members(report)
+        ids = []
+        for chunk in batched(_interventions(portfolio), CHUNK):
+            ids.extend(
+                _write(
+                    chunk,
+                    report.interventions,
+                    fields=INTERVENTION_COLUMNS,
+                    measure_pks=measure_pks,
+                    members=members,
+                )
+            )
+        # Open-gap work is only ever created: an existing one is ours to work.
+        for chunk in batched(_open_gap_work(portfolio), CHUNK):
+            ids.extend(
+                _write(chunk, report.open_gaps, fields=(), measure_pks=measure_pks, members=members)
+            )
+        report.intervention_ids = sorted(ids)
         report.priorities_refreshed = services.refresh_priorities(today)
         audit_import(
             actor=actor,

@@ -80,9 +80,11 @@ from opsintel.csvimport import (
     Row,
     TableCounts,
     audit_import,
+    batched,
     chunks,
     read_rows,
     show,
+    upsert,
     writing,
 )
 
@@ -491,60 +493,11 @@ def _resolve(name, values, pks):
     return values
 
 
-def _upsert(table, rows, counts):
-    """Write one chunk of {attname: value} rows: look up the stored rows of their keys in one
-    query, then insert the new and update the changed ones in one bulk upsert. Returns
-    {key: pk} for the chunk."""
-    model, key, fields = table.model, table.key, table.fields
-    first = key[0]
-    stored = {}
-    lookup = model.objects.filter(**{f"{first}__in": {row[first] for row in rows}})
-    for values in lookup.values_list(*key, "pk", *fields):
-        stored[values[: len(key)]] = (values[len(key)], values[len(key) + 1 :])
-    pks, changed = {}, []
-    for row in rows:
-        row_key = tuple(row[name] for name in key)
-        current = stored.get(row_key)
-        wanted = tuple(row[name] for name in fields)
-        if current is None:
-            counts.created += 1
-        elif current[1] != wanted:
-            counts.updated += 1
-            pks[row_key] = current[0]
-        else:
-            counts.unchanged += 1
-            pks[row_key] = current[0]
-            continue
-        changed.append(model(**row))
-    if not changed:
-        return pks
-    if fields:
-        model.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=[model._meta.get_field(name).name for name in key],
-            update_fields=[model._meta.get_field(name).name for name in fields],
-            batch_size=1000,
-        )
-    else:
-        model.objects.bulk_create(changed, ignore_conflicts=True, batch_size=1000)
-    new = (tuple(getattr(obj, name) for name in key) for obj in changed)
-    missing = [row_key for row_key in new if row_key not in pks]
-    if missing:
-        wanted_keys = set(missing)
-        lookup = model.objects.filter(**{f"{first}__in": {row_key[0] for row_key in missing}})
-        for values in lookup.values_list(*key, "pk"):
-            if values[:-1] in wanted_keys:
-                pks[values[:-1]] = values[-1]
-    return pks
-
-
 def _write_file(path, refs, pks, report):
     table = TABLES[path.name]
     counts = report.tables[path.name] = TableCounts()
-    chunk = []
-
-    def flush():
+    rows = (values for _, _, values in _rows(path, refs, Errors()))
+    for chunk in batched(rows, CHUNK):
         if path.name == BREAKDOWNS:
             shift_ids = {values["shift"] for values in chunk}
             pks["shifts"] = dict(
@@ -552,17 +505,10 @@ def _write_file(path, refs, pks, report):
                     "shift_team_id", "pk"
                 )
             )
-        written = _upsert(table, [_resolve(path.name, values, pks) for values in chunk], counts)
+        chunk = [_resolve(path.name, values, pks) for values in chunk]
+        written = upsert(table.model, table.key, table.fields, chunk, counts)
         if path.name == VISITS:
             report.visit_ids.extend(written.values())
-        chunk.clear()
-
-    for _, _, values in _rows(path, refs, Errors()):
-        chunk.append(values)
-        if len(chunk) >= CHUNK:
-            flush()
-    if chunk:
-        flush()
     if path.name == MARKET_GROUPS:
         pks["groups"] = dict(MarketGroup.objects.values_list("short_name", "pk"))
     elif path.name == MARKETS:

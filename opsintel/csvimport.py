@@ -19,7 +19,13 @@ Everything else comes from here, so that all importers behave and speak alike:
   empty is its `empty` value).
 * `TableCounts` counts created / updated / unchanged rows of one table for the report.
 * `chunks(values)` and `existing_rows(queryset, key, keys, *columns)` look rows up by key in
-  chunks that fit any database's limit on query parameters.
+  chunks that fit any database's limit on query parameters; `batched(rows, size)` takes rows
+  a chunk at a time from a file being read.
+* `upsert(model, key, fields, rows, counts)` writes one chunk of rows: created, updated or
+  left alone by key, in bulk statements.
+* Big files are never held in memory: an importer checks every row in one pass, keeping only
+  what checks across rows need (keys seen, references to look up), then reads the files again
+  to write them, CHUNK rows at a time, inside `writing()` (one transaction, all or nothing).
 * `ImportCommand` is the management command: subclass it, set `help` and implement
   `run_import(directory, *, actor, dry_run)` returning a report with `lines()`. It adds the
   DIRECTORY argument, `--user` (recorded in the audit trail) and `--dry-run`, and turns an
@@ -192,6 +198,17 @@ def read_rows(path, columns, errors):
         errors.add(f"{name} row {number + 1}: not readable as CSV ({exc}).")
     except OSError as exc:
         errors.add(f"{name}: cannot be read ({exc.strerror or exc}).")
+
+
+class FileRows:
+    """The rows of one CSV file as `read_rows` yields them, read from the file afresh each
+    time they are iterated (once to check them, once more to write them)."""
+
+    def __init__(self, path, columns, errors):
+        self.path, self.columns, self.errors = path, columns, errors
+
+    def __iter__(self):
+        return read_rows(self.path, self.columns, self.errors)
 
 
 # Parsing one row ------------------------------------------------------------------------------
@@ -375,6 +392,92 @@ def existing_rows(queryset, key, keys, *columns):
         for row in queryset.filter(**{f"{key}__in": chunk}).values_list(key, *columns):
             found[row[0]] = row[1:]
     return found
+
+
+def batched(items, size):
+    """Lists of at most `size` items taken lazily from any iterable (a file's rows, say)."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# Writing ----------------------------------------------------------------------------------------
+
+
+def upsert(model, key, fields, rows, counts, *, outcomes=None):
+    """Write one chunk of rows ({attname: value}, the key's included); return {key: pk}.
+
+    `key` is the natural key's attname, or a tuple of attnames (the keys are then tuples).
+    The stored rows of the chunk's keys are looked up in one query; new rows are created,
+    rows whose `fields` differ are updated (their auto_now fields too), rows already holding
+    the values are not written, so re-running an import writes nothing. With no `fields` rows
+    are only ever created. `counts` (TableCounts) counts them; `outcomes`, when given, gets
+    key -> "new", "update" or "skip" (unchanged).
+    """
+    names = key if isinstance(key, tuple) else (key,)
+
+    def key_of(get):
+        found = tuple(get(name) for name in names)
+        return found if isinstance(key, tuple) else found[0]
+
+    first, width = names[0], len(names)
+    stored = {}
+    for chunk in chunks({row[first] for row in rows}):
+        lookup = model.objects.filter(**{f"{first}__in": chunk})
+        for values in lookup.values_list(*names, "pk", *fields):
+            stored[key_of(dict(zip(names, values, strict=False)).get)] = (
+                values[width],
+                values[width + 1 :],
+            )
+    pks, changed = {}, []
+    for row in rows:
+        row_key = key_of(row.get)
+        current = stored.get(row_key)
+        if current is None:
+            counts.created += 1
+            outcome = "new"
+        else:
+            pks[row_key] = current[0]
+            if current[1] != tuple(row[name] for name in fields):
+                counts.updated += 1
+                outcome = "update"
+            else:
+                counts.unchanged += 1
+                outcome = "skip"
+        if outcomes is not None:
+            outcomes[row_key] = outcome
+        if outcome != "skip":
+            changed.append(model(**row))
+    if not changed:
+        return pks
+    if fields:
+        meta = model._meta
+        model.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=[meta.get_field(name).name for name in names],
+            update_fields=[meta.get_field(name).name for name in fields]
+            + [f.name for f in meta.concrete_fields if getattr(f, "auto_now", False)],
+            batch_size=1000,
+        )
+    else:
+        model.objects.bulk_create(changed, ignore_conflicts=True, batch_size=1000)
+    created = {key_of(lambda name, obj=obj: getattr(obj, name)) for obj in changed}
+    created -= pks.keys()
+    if created:
+        firsts = {row_key[0] if isinstance(key, tuple) else row_key for row_key in created}
+        for chunk in chunks(firsts):
+            lookup = model.objects.filter(**{f"{first}__in": chunk})
+            for values in lookup.values_list(*names, "pk"):
+                row_key = key_of(dict(zip(names, values, strict=False)).get)
+                if row_key in created:
+                    pks[row_key] = values[-1]
+    return pks
 
 
 # The management command -----------------------------------------------------------------------

@@ -9,10 +9,13 @@ import csv
 import io
 
 import tablib
+from django import forms
+from django.conf import settings
 from django.contrib.admin.utils import unquote
 from import_export import resources
 from import_export.admin import ExportMixin, ImportExportMixin
 from import_export.formats import base_formats
+from import_export.forms import ImportForm
 from import_export.results import Result
 
 from opsintel.audit import Action, record_event
@@ -91,7 +94,33 @@ class StrictCSV(base_formats.CSV):
         return tablib.Dataset(*[row for row in data if row], headers=header)
 
 
+class SizeCappedImportForm(ImportForm):
+    """The admin reads an upload whole into memory, so it takes files up to
+    settings.IMPORT_MAX_UPLOAD_MB; a bigger one is refused before it is read, and the page says
+    where it goes instead (the import commands stream any size)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["import_file"].help_text = (
+            f"Files up to {settings.IMPORT_MAX_UPLOAD_MB} MB. A bigger file goes through the "
+            "app's import management command (manage.py import_…), which streams it."
+        )
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.IMPORT_MAX_UPLOAD_MB
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 2**20:.1f} MB; the admin imports files up to "
+                f"{limit} MB. Import it with the app's import management command "
+                "(manage.py import_…) instead, which streams files of any size."
+            )
+        return upload
+
+
 class AuditedImportExportMixin(_AuditedExport, ImportExportMixin):
+    import_form_class = SizeCappedImportForm
+
     @property
     def import_formats(self):
         return [StrictCSV if f is base_formats.CSV else f for f in super().import_formats]

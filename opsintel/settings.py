@@ -242,9 +242,9 @@ X_FRAME_OPTIONS = "DENY"
 
 # Content-Security-Policy (django-csp): scripts only from our own static files, never inline
 # (no <script> blocks, no on*= attributes), so injected markup cannot run script. Styles allow
-# 'unsafe-inline': pages set computed widths and colours in style attributes (progress bars,
-# the engagement heat map) and the admin and API docs ship <style> blocks; CSS cannot run
-# script, and every value in a style attribute is escaped by the template engine.
+# 'unsafe-inline': pages set computed widths in style attributes (progress bars) and the admin
+# and API docs ship <style> blocks; CSS cannot run script, and every value in a style
+# attribute is escaped by the template engine.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -315,7 +315,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "opsintel.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_TOKEN_THROTTLE", "20/min")},
 }
 SIMPLE_JWT = {
@@ -377,6 +377,9 @@ if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_VISIBILITY_TIMEOUT:
 # text cell, not only a leading "=".
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 IMPORT_EXPORT_USE_TRANSACTIONS = True
+# The admin reads an upload whole into memory: files above this many megabytes are refused
+# there and go through the app's import management command, which streams them.
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 20)
 
 # Platform ---------------------------------------------------------------------------------------
 OPSINTEL_DEMO_PASSWORD = env_str("DEMO_PASSWORD", "opsintel-demo")

@@ -38,8 +38,10 @@ Rules
 Every row is checked before anything is written; every problem names the file, the row (row 1
 is the header, so the first data row is row 2, as a spreadsheet numbers them) and the column;
 at most MAX_ERRORS are listed plus a count of the rest. With any problem nothing is written.
-Otherwise patients and claims are upserted in one transaction with bulk statements, and one
-AuditEvent (import) records the run. A dry run checks and counts, then rolls back.
+Otherwise patients and claims are upserted in one transaction with bulk statements, CHUNK rows
+at a time read from the file again (the check keeps only claim numbers and members, so a big
+file is never held in memory), and one AuditEvent (import) records the run. A dry run checks
+and counts, then rolls back.
 """
 
 import csv
@@ -49,14 +51,16 @@ from pathlib import Path
 
 from opsintel.csvimport import (
     Errors,
+    FileRows,
     InvalidImport,
     Row,
     TableCounts,
     audit_import,
-    chunks,
+    batched,
     existing_rows,
     read_rows,
     show,
+    upsert,
     writing,
 )
 from rcm.models import SETTLED_STATUSES, Claim, ClaimStatus, DenialReason, Patient, Payer
@@ -131,11 +135,16 @@ class ClaimRow(Row):
 
 @dataclass
 class ClaimBatch:
-    """The checked rows of one file: what to write, or the problems."""
+    """One checked file: its rows (read again to write them), or the problems.
+
+    Only what checks across rows need is kept: the row each claim number is on and each
+    member's name and birth date; the claims are parsed again from `rows` when written.
+    """
 
     name: str
     errors: Errors = field(default_factory=Errors)
-    claims: dict = field(default_factory=dict)  # claim_number -> (row number, values)
+    rows: object = ()  # (row number, {column: text}) pairs, iterable more than once
+    payers: dict = field(default_factory=dict)
     patients: dict = field(default_factory=dict)  # member_id -> (row number, name, birth)
     problems: dict = field(default_factory=dict)  # row number -> [(column, message)]
     rows_read: int = 0
@@ -284,22 +293,28 @@ def _check_row(row, payers):
     }
 
 
-def check_rows(name, header, rows, errors=None):
+def _cells(values):
+    return {column: (values.get(column) or "").strip() for column in COLUMNS}
+
+
+def check_rows(name, header, rows, errors=None, *, problems=True):
     """Check `rows` ((row number, {column: text}) pairs under `header`) as a claim file.
 
+    `rows` is iterated once here and once more by write_batch (a list, or a FileRows).
     Returns a ClaimBatch; its `errors` say what is wrong (nothing may be written then), its
-    `problems` the same per row and column. Used by the command and the admin import alike.
+    `problems` (unless `problems=False`) the same per row and column. Used by the command
+    and the admin import alike.
     """
-    batch = ClaimBatch(name, errors=errors if errors is not None else Errors())
+    batch = ClaimBatch(name, errors=errors if errors is not None else Errors(), rows=rows)
     if header_columns(name, header, batch.errors) is None:
         return batch
-    payers = _payers()
+    batch.payers = _payers()
     first_row = {}  # claim_number -> the row it is first on
     for number, values in rows:
         batch.rows_read += 1
-        values = {column: (values.get(column) or "").strip() for column in COLUMNS}
+        values = _cells(values)
         row = ClaimRow(name, number, values, batch.errors)
-        claim = _check_row(row, payers)
+        claim = _check_row(row, batch.payers)
         claim_number = values["claim_number"]
         if claim_number in first_row:
             row.error(f"claim_number {show(claim_number)} is also on row {first_row[claim_number]}")
@@ -317,10 +332,8 @@ def check_rows(name, header, rows, errors=None):
                     "here"
                 )
                 claim = None
-        if row.problems:
+        if row.problems and problems:
             batch.problems[number] = row.problems
-        if claim is not None:
-            batch.claims[claim_number] = (number, claim)
     return batch
 
 
@@ -346,7 +359,8 @@ def check_file(path):
     if columns is None:
         raise InvalidImport(errors.shown, errors.total)
     # read_rows adds an error for a row with too many or too few values and skips it.
-    batch = check_rows(path.name, columns, read_rows(path, columns, errors), errors)
+    rows = FileRows(path, columns, errors)
+    batch = check_rows(path.name, columns, rows, errors, problems=False)
     batch.raise_if_invalid()
     return batch
 
@@ -354,72 +368,51 @@ def check_file(path):
 # Writing ----------------------------------------------------------------------------------------
 
 
-def _upsert(model, key, fields, rows, counts, outcomes=None):
-    """Upsert {key value: {attname: value}} in chunks: new and changed rows in one bulk
-    statement per chunk, rows already holding the values not at all. Returns {key: pk}."""
-    pks = {}
-    items = list(rows.items())
-    for chunk in chunks(items, CHUNK):
-        stored = existing_rows(model.objects.all(), key, [k for k, _ in chunk], "pk", *fields)
-        changed = []
-        for key_value, values in chunk:
-            current = stored.get(key_value)
-            wanted = tuple(values[name] for name in fields)
-            if current is None:
-                counts.created += 1
-                outcome = "new"
-            elif current[1:] != wanted:
-                counts.updated += 1
-                outcome = "update"
-            else:
-                counts.unchanged += 1
-                outcome = "skip"
-                pks[key_value] = current[0]
-            if outcomes is not None:
-                outcomes[key_value] = outcome
-            if outcome != "skip":
-                changed.append(model(**{key: key_value}, **values))
-        if changed:
-            update_fields = [model._meta.get_field(name).name for name in fields]
-            if model is Claim:
-                update_fields.append("updated_at")
-            model.objects.bulk_create(
-                changed,
-                update_conflicts=True,
-                unique_fields=[key],
-                update_fields=update_fields,
-                batch_size=1000,
-            )
-            written = existing_rows(
-                model.objects.all(), key, [getattr(obj, key) for obj in changed], "pk"
-            )
-            pks.update({key_value: row[0] for key_value, row in written.items()})
-    return pks
+def _claims(batch):
+    """The claims of a checked batch, parsed again from its rows."""
+    for number, values in batch.rows:
+        claim = _check_row(ClaimRow(batch.name, number, _cells(values), Errors()), batch.payers)
+        if claim is not None:
+            yield claim
 
 
-def write_batch(batch, *, actor=None, dry_run=False, source=None, audit=True):
-    """Write a checked ClaimBatch all or nothing; returns an ImportReport (with per-claim
-    outcomes and ids). `audit=False` when the caller records the import itself (the admin)."""
+def write_batch(batch, *, actor=None, dry_run=False, source=None, audit=True, per_claim=True):
+    """Write a checked ClaimBatch all or nothing, CHUNK rows at a time; returns an
+    ImportReport, with per-claim outcomes and ids unless `per_claim=False`. `audit=False`
+    when the caller records the import itself (the admin)."""
     batch.raise_if_invalid()
     report = ImportReport(source=source or batch.name, rows_read=batch.rows_read, dry_run=dry_run)
+    claim_ids = []
     with writing(dry_run=dry_run):
-        patients = {
-            member: {"name": name, "date_of_birth": birth}
+        patients = (
+            {"member_id": member, "name": name, "date_of_birth": birth}
             for member, (_, name, birth) in batch.patients.items()
-        }
-        patient_pks = _upsert(Patient, "member_id", PATIENT_FIELDS, patients, report.patients)
-        claims = {}
-        for number, (_, values) in batch.claims.items():
-            row = {**values, "patient_id": patient_pks[values["member_id"]]}
-            claims[number] = {name: row[name] for name in CLAIM_FIELDS}
-        report.claim_ids = _upsert(
-            Claim, "claim_number", CLAIM_FIELDS, claims, report.claims, report.outcomes
         )
+        for chunk in batched(patients, CHUNK):
+            upsert(Patient, "member_id", PATIENT_FIELDS, chunk, report.patients)
+        for chunk in batched(_claims(batch), CHUNK):
+            members = {claim["member_id"] for claim in chunk}
+            patient_pks = existing_rows(Patient.objects.all(), "member_id", members, "pk")
+            rows = [
+                {
+                    **{name: claim[name] for name in CLAIM_FIELDS if name != "patient_id"},
+                    "claim_number": claim["claim_number"],
+                    "patient_id": patient_pks[claim["member_id"]][0],
+                }
+                for claim in chunk
+            ]
+            outcomes = report.outcomes if per_claim else None
+            pks = upsert(
+                Claim, "claim_number", CLAIM_FIELDS, rows, report.claims, outcomes=outcomes
+            )
+            if per_claim:
+                report.claim_ids.update(pks)
+            claim_ids.extend(pks.values())
         if audit:
             audit_import(
                 actor=actor,
                 model=Claim,
-                object_ids=sorted(report.claim_ids.values()),
+                object_ids=sorted(claim_ids),
                 source=f"Claim import from {batch.name}",
                 tables={"patients": report.patients, "claims": report.claims},
             )
@@ -432,4 +425,5 @@ def import_claims(path, *, actor=None, dry_run=False):
     Raises InvalidImport (a ValidationError) listing the problems; nothing is written then.
     Returns an ImportReport. `dry_run` checks and counts, then rolls everything back.
     """
-    return write_batch(check_file(path), actor=actor, dry_run=dry_run, source=str(path))
+    batch = check_file(path)
+    return write_batch(batch, actor=actor, dry_run=dry_run, source=str(path), per_claim=False)

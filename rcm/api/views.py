@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from opsintel.access import app_api_permission
 from opsintel.api.errors import service_errors
+from opsintel.api.schema import not_found
 from opsintel.audit import view_record
 from rcm import selectors, services
 from rcm.api import serializers as s
@@ -218,6 +219,10 @@ class DocumentViewSet(
 # Automation (/api/automation/) ----------------------------------------------------------------
 
 
+# The automation endpoints name a claim by number in the body, not in the path.
+NO_CLAIM_IN_SCOPE = not_found("No claim with this number in your scope.")
+
+
 class AutomationView(APIView):
     permission_classes = RCM_ROLE
 
@@ -265,7 +270,8 @@ class ScheduleFollowUpsView(AutomationView):
 
 class GenerateAppealView(AutomationView):
     @extend_schema(
-        request=s.GenerateAppealRequestSerializer, responses={201: s.ClaimDocumentDetailSerializer}
+        request=s.GenerateAppealRequestSerializer,
+        responses={201: s.ClaimDocumentDetailSerializer, 404: NO_CLAIM_IN_SCOPE},
     )
     def post(self, request):
         """Write the appeal letter for a denied claim in your scope, from the template for the
@@ -291,7 +297,7 @@ class GenerateAppealView(AutomationView):
 class GenerateDocumentView(AutomationView):
     @extend_schema(
         request=s.GenerateDocumentRequestSerializer,
-        responses={201: s.ClaimDocumentDetailSerializer},
+        responses={201: s.ClaimDocumentDetailSerializer, 404: NO_CLAIM_IN_SCOPE},
     )
     def post(self, request):
         """Fill a document template with `data`; every missing variable is named. With a claim

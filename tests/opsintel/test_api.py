@@ -86,3 +86,81 @@ def test_api_pagination_caps_page_size(settings):
 
     assert settings.REST_FRAMEWORK["PAGE_SIZE"] == 50
     assert StandardPagination.max_page_size == 500
+
+
+# The schema's error answers -------------------------------------------------------------------
+
+ERROR_DETAIL = "#/components/schemas/ErrorDetail"
+VALIDATION_ERROR = "#/components/schemas/ValidationError"
+
+
+def documented_errors(schema, path, method):
+    """{status: the body's $ref} of the operation's error answers."""
+    responses = schema["paths"][path][method]["responses"]
+    return {
+        int(code): answer["content"]["application/json"]["schema"]["$ref"]
+        for code, answer in responses.items()
+        if code >= "400"
+    }
+
+
+@pytest.fixture
+def schema(api, make_user):
+    api.force_authenticate(make_user())
+    return api.get(reverse("api:schema"), {"format": "json"}).json()
+
+
+def test_schema_documents_the_errors_each_operation_answers(schema):
+    # A row by id: not signed in, no rcm role, or not in scope; nothing to validate.
+    assert documented_errors(schema, "/api/rcm/claims/{id}/", "get") == {
+        401: ERROR_DETAIL,
+        403: ERROR_DETAIL,
+        404: ERROR_DETAIL,
+    }
+    # A write validates its body; a create looks no row up.
+    assert documented_errors(schema, "/api/rcm/claims/", "post") == {
+        400: VALIDATION_ERROR,
+        401: ERROR_DETAIL,
+        403: ERROR_DETAIL,
+    }
+    # Signed in is the only check.
+    assert documented_errors(schema, "/api/me/", "get") == {401: ERROR_DETAIL}
+    # The token endpoints: a wrong password or refresh token, and the throttle.
+    for path in ("/api/token/", "/api/token/refresh/"):
+        assert documented_errors(schema, path, "post") == {
+            400: VALIDATION_ERROR,
+            401: ERROR_DETAIL,
+            429: ERROR_DETAIL,
+        }
+    assert "Retry-After" in schema["paths"]["/api/token/"]["post"]["responses"]["429"]["headers"]
+
+
+def test_an_error_the_view_documents_itself_is_kept(schema):
+    not_found = schema["paths"]["/api/automation/generate-appeal"]["post"]["responses"]["404"]
+    assert not_found["description"] == "No claim with this number in your scope."
+    assert not_found["content"]["application/json"]["schema"]["$ref"] == ERROR_DETAIL
+
+
+def test_the_error_bodies_are_shared_components(schema):
+    components = schema["components"]["schemas"]
+    assert components["ErrorDetail"]["required"] == ["detail"]
+    validation = components["ValidationError"]
+    assert set(validation["properties"]) == {"non_field_errors", "detail"}
+    assert {"type": "array", "items": {"type": "string"}} in validation["additionalProperties"][
+        "anyOf"
+    ]
+
+
+def test_the_token_throttle_answers_what_the_schema_documents(api, make_user, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"token": "1/min"})
+    cache.clear()  # the token endpoints are throttled per address
+    make_user(username="maria")
+    assert obtain_tokens(api, "maria").status_code == 200
+    throttled = obtain_tokens(api, "maria")
+    cache.clear()
+    assert throttled.status_code == 429
+    assert set(throttled.json()) == {"detail"}
+    assert int(throttled["Retry-After"]) > 0

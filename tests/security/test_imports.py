@@ -4,8 +4,9 @@ what is wrong (file, row, column), never with a traceback.
 Each management-command importer (import_hedis, import_leaderhub, import_advocacy,
 import_claims) gets the same files: one bad row in the middle, a file cut mid-row and
 mid-quoted-field, a wrong header, latin-1 and UTF-16 bytes, a repeated key. The admin imports
-get the same treatment through the admin's upload form. A 20 MB visits file checks that the
-Leader Hub importer streams (bench/bench_import_memory.py runs the 200 MB one).
+get the same treatment through the admin's upload form, which also refuses a file above
+settings.IMPORT_MAX_UPLOAD_MB. A 4 MB file for each command importer checks that it streams,
+checking and writing (bench/bench_import_memory.py runs 200 MB ones).
 """
 
 import csv
@@ -19,11 +20,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from advocacy import importers as advocacy_importers
 from advocacy import models as advocacy_m
+from campaigns import importers as campaigns_importers
 from campaigns import models as campaigns_m
 from leaderhub import importers as leaderhub_importers
 from leaderhub import models as leaderhub_m
 from opsintel.models import AuditEvent
+from rcm import importers as rcm_importers
 from rcm import models as rcm_m
 from tests.campaigns.factories import MeasureFactory
 from tests.leaderhub.factories import MarketFactory, ProviderFactory
@@ -441,57 +445,137 @@ def test_admin_import_of_a_wrong_header_says_which_columns(superuser_client, mem
     assert not model.objects.exists()
 
 
+@pytest.mark.parametrize("label", sorted(ADMIN_CASES))
+def test_admin_import_of_a_file_above_the_upload_cap_is_refused(
+    superuser_client, members, settings, label
+):
+    """The admin reads an upload whole into memory: above the cap it says so and where the
+    file goes instead, on the form, and reads and writes nothing."""
+    model, header, make_rows = ADMIN_CASES[label]
+    settings.IMPORT_MAX_UPLOAD_MB = 1
+    body = _csv(header, make_rows()).encode()
+    body += b"\r\n" * ((2**20 + 2 - len(body)) // 2)  # just over 1 MB; blank lines are skipped
+    page = upload(superuser_client, model, "big.csv", body)
+    assert page.status_code == 200
+    assert "confirm_form" not in page.context
+    assert page.context["form"].errors["import_file"] == [
+        "The file is 1.0 MB; the admin imports files up to 1 MB. Import it with the app's "
+        "import management command (manage.py import_…) instead, which streams files of any "
+        "size."
+    ]
+    assert not model.objects.exists()
+    assert not AuditEvent.objects.filter(action="import").exists()
+
+    settings.IMPORT_MAX_UPLOAD_MB = 2  # the same file under the cap is read
+    assert "confirm_form" in upload(superuser_client, model, "big.csv", body).context
+    label = model._meta.label_lower.replace(".", "_")
+    form_page = superuser_client.get(reverse(f"admin:{label}_import")).content.decode()
+    assert "Files up to 2 MB. A bigger file goes through the app's import" in form_page
+
+
 # A big file: streamed, bounded memory ---------------------------------------------------------
 
 BIG_BYTES = 20 * 1024 * 1024
+STREAM_BYTES = 1024 * 1024
+
+
+def write_rows(path, header, row, size):
+    """Stream-write a CSV file of about `size` bytes, `row(n)` giving the cells of data row
+    n; return its data rows."""
+    written, n = 0, 0
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerow(header)
+        while written < size:
+            out = io.StringIO()
+            lines = csv.writer(out, lineterminator="\r\n")
+            for _ in range(1000):
+                n += 1
+                lines.writerow(row(n))
+            handle.write(out.getvalue())
+            written += len(out.getvalue())
+    return n
+
+
+def _big_visit(n):
+    return {
+        **_visit(n),
+        "diagnosis": "Acute bronchitis",
+        "abx_details": "amoxicillin 500 mg three times a day for ten days",
+    }
 
 
 def write_visits(path, size):
     """Stream-write a valid visits.csv of about `size` bytes; return its data rows."""
     spec = IMPORTERS["leaderhub"]
-    header = ",".join(spec.header) + "\r\n"
-    written, n = 0, 0
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(header)
-        written += len(header)
-        while written < size:
-            lines = []
-            for _ in range(1000):
-                n += 1
-                lines.append(
-                    f"{n},101,DEN,2026-03-02,Jo,Smith,A{n},Cough,Acute bronchitis,42.5,true,"
-                    f"yes,9,no,,yes,amoxicillin 500 mg three times a day for ten days\r\n"
-                )
-            chunk = "".join(lines)
-            handle.write(chunk)
-            written += len(chunk)
-    return n
+    return write_rows(path, spec.header, lambda n: spec.cells(_big_visit(n)), size)
 
 
-def peak_memory(function, *args):
+def _big_claim(n):
+    member = n % 5_000  # claims of one member share a patient, as in a real file
+    return {
+        **_claim(n),
+        "member_id": f"M-{member}",
+        "patient_name": f"Patient {member}",
+        "notes": f"Called the payer on {n}, ref {n:08d}; resubmitted with the corrected modifier",
+    }
+
+
+def _big_gap(n):
+    return {
+        **_gap(n),
+        "member_id": f"M{n % 5_000}",
+        "gap_status": "Open" if n % 3 else "Closed",
+        "barrier_code": "transportation; prefers a call after 5 pm; caregiver answers the phone",
+    }
+
+
+def _big_patient(n):
+    return {
+        **_advocacy_patient(n),
+        "insurance_type": "Medicare Advantage HMO, Humana Gold Plus",
+        "preferred_channel": "phone, after 5 pm",
+    }
+
+
+BIG = {  # command -> (importer module, its import function, a big file's row n)
+    "import_claims": (rcm_importers, rcm_importers.import_claims, _big_claim),
+    "import_leaderhub": (leaderhub_importers, leaderhub_importers.import_leaderhub, _big_visit),
+    "import_advocacy": (advocacy_importers, advocacy_importers.import_advocacy, _big_patient),
+    "import_hedis": (
+        campaigns_importers,
+        campaigns_importers.import_hedis_portfolio,
+        _big_gap,
+    ),
+}
+
+
+def peak_memory(function, *args, **kwargs):
     tracemalloc.start()
     try:
-        result = function(*args)
+        result = function(*args, **kwargs)
         return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
 
-def test_a_20mb_file_is_checked_in_bounded_memory(tmp_path):
-    _leaderhub_refs()
-    directory = tmp_path / "big"
-    directory.mkdir()
-    rows = write_visits(directory / "visits.csv", BIG_BYTES)
-    size = (directory / "visits.csv").stat().st_size
+def test_a_big_file_is_checked_and_written_in_bounded_memory(tmp_path, importer, monkeypatch):
+    """Every command importer, checking and (dry run) writing a 1 MB file: what stays in
+    memory is a key or two per row (about 100–300 bytes with the sets' and dicts' own
+    overhead), never the rows (a parsed row is about 2 KB) nor the file. Writing goes a chunk
+    at a time; a small chunk keeps the chunk's own memory out of the figure."""
+    module, call, make_row = BIG[importer.command]
+    monkeypatch.setattr(module, "CHUNK", 200)
+    target = place(tmp_path, importer, b"")
+    path = target if importer.single_file else target / importer.file
+    rows = write_rows(path, importer.header, lambda n: importer.cells(make_row(n)), STREAM_BYTES)
+    size = path.stat().st_size
 
-    rows_read, peak = peak_memory(leaderhub_importers.check_files, directory)
+    report, peak = peak_memory(call, target, dry_run=True)
 
-    assert rows_read == {"visits.csv": rows}
-    # What stays is one key per row (two ints, for the repeated-key check: about 110 bytes),
-    # never the rows (a parsed row is about 2 KB) nor the file.
-    shown = f"peak {peak / 2**20:.1f} MiB checking {size / 2**20:.1f} MiB, {rows:,} rows"
-    assert peak < rows * 256, shown
-    assert peak < size, shown
+    read = report.rows_read if importer.single_file else report.rows_read[importer.file]
+    assert read == rows
+    shown = f"peak {peak / 2**20:.1f} MiB for {size / 2**20:.1f} MiB, {rows:,} rows"
+    assert peak < 2**20 + rows * 320, shown  # about 2,000 bytes a row held the rows
 
 
 def test_a_20mb_file_with_bad_rows_keeps_fifty_messages(tmp_path):
