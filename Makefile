@@ -9,7 +9,7 @@ PORT ?= 8000
 # `make run` is the local demo: DEBUG on, SQLite under var/, Celery tasks in-process.
 RUN_ENV := DEBUG=$${DEBUG:-1}
 
-.PHONY: run test lint format bench worker beat migrate seed check-deploy clean
+.PHONY: run test lint format bench worker beat migrate seed check-deploy clean docs-screenshots
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,11 @@ worker: $(VENV)/.installed-prod
 
 beat: $(VENV)/.installed-prod
 	$(RUN_ENV) $(BIN)/celery -A opsintel beat --loglevel=INFO
+
+# The screenshots in docs/img/, from the browser tests' var/screenshots/ (run those first:
+# .venv/bin/pytest tests/e2e/test_pages.py), shrunk to at most 1000 px wide.
+docs-screenshots: $(VENV)/.installed-dev
+	$(PY) scripts/docs_screenshots.py
 
 clean:
 	rm -rf $(VENV) var/opsintel.sqlite3 var/static .pytest_cache .ruff_cache

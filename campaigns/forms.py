@@ -18,8 +18,12 @@ class SelectionFilterForm(forms.Form):
     measure = forms.ModelChoiceField(
         queryset=Measure.objects.filter(active=True), required=False, empty_label="All measures"
     )
+    # The first visit lists the default statuses, so its boxes show them ticked.
     status = forms.MultipleChoiceField(
-        choices=SELECTABLE_STATUSES, required=False, widget=forms.CheckboxSelectMultiple
+        choices=SELECTABLE_STATUSES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(DEFAULT_STATUSES),
     )
     days_ahead = forms.IntegerField(
         min_value=0, max_value=3650, required=False, label="Due within (days)"

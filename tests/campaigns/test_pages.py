@@ -56,6 +56,16 @@ def test_build_page_lists_open_work_for_managers_only(manager_client, open_work,
     assert coordinator.get(reverse("campaigns:build")).status_code == 403
 
 
+def test_build_filter_shows_the_statuses_it_lists_on_the_first_visit(manager_client, open_work):
+    page = manager_client.get(reverse("campaigns:build"))
+    ticked = {
+        widget.data["value"]
+        for widget in page.context["filter_form"]["status"]
+        if widget.data["selected"]
+    }
+    assert ticked == {"pending", "scheduled", "in_progress"}
+
+
 def test_select_all_takes_every_matching_row_not_just_the_page(manager_client, open_work):
     select(manager_client, action="all", measure=open_work["hba1c"].pk)
     hba1c_ids = {i.pk for i in open_work["work"] if i.measure == open_work["hba1c"]}
@@ -215,6 +225,16 @@ def test_mobile_view_is_read_only(manager_client, campaign):
         assert f"/campaigns/{forbidden}" not in html
         assert f"/{campaign.pk}/{forbidden}" not in html
     assert "<svg" in html
+
+
+def test_a_break_even_campaign_shows_an_roi_of_zero_not_a_dash(manager_client, campaign):
+    campaign, _ = campaign
+    campaign.metrics = {**campaign.metrics, "roi": 0}
+    campaign.save(update_fields=["metrics"])
+    detail = manager_client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    mobile = manager_client.get(reverse("campaigns:mobile")).content.decode()
+    assert '<span class="figure">0%</span><span class="caption">ROI' in detail
+    assert "<dt>ROI</dt><dd>0%</dd>" in mobile
 
 
 def test_dashboard_shows_totals_charts_and_tables(

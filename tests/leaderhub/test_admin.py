@@ -144,6 +144,12 @@ def test_user_page_shows_and_saves_the_users_markets(admin_client, make_user):
     assert list(LeaderAccess.objects.get(user=leader).markets.all()) == [denver]
 
 
+def test_admin_import_page_shows_progress_while_a_file_is_checked(admin_client):
+    page = admin_client.get(reverse("admin:leaderhub_market_import"))
+    assert b'data-progress="Checking the file' in page.content
+    assert b"opsintel/js/behaviour" in page.content
+
+
 def test_admin_import_of_markets_matches_short_names(admin_client):
     MarketFactory(name="Denver", short_name="DEN")
     body = "short_name,name,market_group\r\nDEN,Denver Metro,MTN\r\n"
@@ -160,6 +166,10 @@ def test_admin_import_of_markets_matches_short_names(admin_client):
     )
     assert preview.status_code == 200
     assert not preview.context["result"].has_errors()
+    # Both steps say they are busy while a big file is checked, then written.
+    assert preview.content.count(b"data-progress=") == 1
+    assert b"Importing the rows" in preview.content
+    assert b"opsintel/js/behaviour" in preview.content
     response = admin_client.post(
         reverse("admin:leaderhub_market_process_import"), preview.context["confirm_form"].initial
     )
