@@ -34,10 +34,8 @@ run: $(VENV)/.installed-prod .env
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-# Two processes nearly halve the suite on a two-core CI machine; TEST_WORKERS=0 runs one.
-TEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev .env
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

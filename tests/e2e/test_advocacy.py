@@ -10,9 +10,6 @@ from playwright.sync_api import expect
 from tests.e2e.browser import assert_accessible, screenshot, tab_to
 from tests.e2e.charts import assert_charts_have_text_alternatives
 
-# One live server and browser for all browser tests: under pytest-xdist, one process.
-pytestmark = pytest.mark.xdist_group("browser")
-
 DASHBOARDS = [
     # (path, heading, charts the page must draw from the demo's figures)
     ("/advocacy/dashboards/executive/", "Executive dashboard", ["Active cases by case type"]),

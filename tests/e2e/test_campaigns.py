@@ -12,13 +12,9 @@ import re
 import uuid
 from decimal import Decimal
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import PHONE, assert_accessible, horizontal_overflow, screenshot, tab_to
-
-# One live server and browser for all browser tests: under pytest-xdist, one process.
-pytestmark = pytest.mark.xdist_group("browser")
 
 # The columns the CRM upload expects, written out here: the test checks that contract.
 CRM_HEADER = [

@@ -4,14 +4,10 @@ slot is refused, and the manager's dashboard shows the KPIs against their target
 import re
 from datetime import date, timedelta
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import assert_accessible, forgive_console_error, screenshot
 from tests.e2e.charts import assert_charts_have_text_alternatives
-
-# One live server and browser for all browser tests: under pytest-xdist, one process.
-pytestmark = pytest.mark.xdist_group("browser")
 
 FRONT_DESK = "administrative-staff"
 SERVICE = "Health screening"

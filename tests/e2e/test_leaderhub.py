@@ -8,13 +8,9 @@ against fixed demo figures, so the tests hold whatever day the demo was seeded.
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import assert_accessible, forgive_console_error, screenshot, tab_to
-
-# One live server and browser for all browser tests: under pytest-xdist, one process.
-pytestmark = pytest.mark.xdist_group("browser")
 
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 

@@ -9,9 +9,6 @@ import pytest
 
 from tests.e2e.browser import PHONE, assert_accessible, horizontal_overflow, screenshot
 
-# One live server and browser for all browser tests: under pytest-xdist, one process.
-pytestmark = pytest.mark.xdist_group("browser")
-
 
 @dataclass(frozen=True)
 class MainPage:

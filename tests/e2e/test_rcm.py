@@ -5,14 +5,10 @@ import re
 import uuid
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browser import assert_accessible, screenshot
 from tests.e2e.charts import assert_charts_have_text_alternatives
-
-# One live server and browser for all browser tests: under pytest-xdist, one process.
-pytestmark = pytest.mark.xdist_group("browser")
 
 
 def figure(page, caption):

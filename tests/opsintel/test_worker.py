@@ -14,9 +14,6 @@ import pytest
 import redis
 from celery import Celery
 
-# The worker tests share one Redis database: under pytest-xdist, one process runs them.
-pytestmark = pytest.mark.xdist_group("redis")
-
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("OPSINTEL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -36,9 +36,6 @@ from tests.opsintel.crash_tasks import assign_in_batches
 from tests.opsintel.test_worker import REDIS_URL, ROOT, redis_reachable
 from tests.rcm.factories import TODAY, AgentFactory, ClaimFactory
 
-# The worker tests share one Redis database: under pytest-xdist, one process runs them.
-pytestmark = pytest.mark.xdist_group("redis")
-
 TASK = "tests.crash.assign_claims_in_batches"
 CLAIMS, BATCH, PAUSE = 60, 5, 0.3
 VISIBILITY_TIMEOUT = 8  # seconds; the whole job takes about 4
